@@ -1,0 +1,811 @@
+//! The offline catalog: merchants, a category tree, products, variants with prices per currency
+//! and stock bands, vouchers — and full-text search over them that works with no signal.
+//!
+//! Data enters **only** through [`Catalog::apply`], a batch of [`CatalogOp`]s applied in one
+//! transaction (FTS rows included) — the same entry point the sync client uses. Everything else
+//! here reads.
+
+mod search;
+pub mod stem_id;
+pub mod text;
+
+pub use search::{
+    Facets, CategoryFacet, PriceBandFacet, SearchHit, SearchPage, SearchQuery, SortOrder,
+};
+
+use crate::error::{Error, Result};
+use crate::money::{Currency, Money};
+use crate::protocol::{
+    CatalogAction, CatalogOp, Category, Contact, Discount, Entity, EntityKind, Merchant,
+    MerchantKind, Policies, Price, Product, RatingSummary, StockBand, Variant, Voucher,
+};
+use crate::store::Store;
+use rusqlite::{Connection, OptionalExtension, Transaction, params};
+use rust_decimal::Decimal;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::Arc;
+use text::Analyzer;
+use time::OffsetDateTime;
+
+const META_CURSOR: &str = "catalog_op_id";
+
+/// What one [`Catalog::apply`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct ApplyReport {
+    /// Ops written.
+    pub applied: usize,
+    /// Ops at or below the stored cursor, skipped because they were applied before.
+    pub skipped: usize,
+    /// The cursor after the batch: the highest op id ever applied.
+    pub cursor: u64,
+}
+
+/// A product with everything its detail page shows.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ProductDetail {
+    pub product: Product,
+    pub merchant: Merchant,
+    /// From the top-level category down to the product's own; empty if it has none.
+    pub category_path: Vec<Category>,
+    pub variants: Vec<Variant>,
+    /// The best band among the variants.
+    pub stock: StockBand,
+}
+
+/// A category with the number of products in it and all its sub-categories.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CategoryNode {
+    pub category: Category,
+    pub product_count: u64,
+    pub children: Vec<CategoryNode>,
+}
+
+#[derive(Clone, Debug)]
+pub struct Catalog {
+    store: Arc<Store>,
+}
+
+impl Catalog {
+    pub fn new(store: Arc<Store>) -> Catalog {
+        Catalog { store }
+    }
+
+    /// The highest op id applied so far (0 for an empty catalog): the sync cursor.
+    pub fn cursor(&self) -> Result<u64> {
+        self.store.read(|c| read_cursor(c))
+    }
+
+    /// Applies a batch of ops in ONE transaction: all of it or none of it.
+    ///
+    /// Op ids must be strictly increasing within the batch. Ops at or below the stored cursor
+    /// were applied before and are skipped, so re-applying a batch is a no-op. Entities are
+    /// validated first (a bad price, an unknown currency pairing, a dangling reference) and a
+    /// bad one fails the whole batch with a typed error.
+    pub fn apply(&self, ops: &[CatalogOp]) -> Result<ApplyReport> {
+        for pair in ops.windows(2) {
+            if pair[1].op_id <= pair[0].op_id {
+                return Err(Error::InvalidBatch(format!(
+                    "op ids must increase: {} follows {}",
+                    pair[1].op_id, pair[0].op_id
+                )));
+            }
+        }
+        for op in ops {
+            if let CatalogAction::Put { entity } = &op.action {
+                validate(entity)?;
+            }
+        }
+        self.store.write(|tx| {
+            let cursor = read_cursor(tx)?;
+            let mut report = ApplyReport {
+                cursor,
+                ..ApplyReport::default()
+            };
+            let mut w = Writer::new(tx);
+            for op in ops {
+                if op.op_id <= cursor {
+                    report.skipped += 1;
+                    continue;
+                }
+                w.apply(&op.action)?;
+                report.applied += 1;
+                report.cursor = op.op_id;
+            }
+            w.finish()?;
+            if report.cursor != cursor {
+                tx.execute(
+                    "INSERT INTO meta(key, value) VALUES (?1, ?2)
+                     ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                    params![META_CURSOR, report.cursor.to_string()],
+                )?;
+            }
+            Ok(report)
+        })
+    }
+
+    /// A product with its merchant, category path and variants.
+    pub fn product(&self, id: &str) -> Result<ProductDetail> {
+        self.store.read(|c| {
+            let product = read_product(c, id)?.ok_or_else(|| Error::UnknownProduct(id.into()))?;
+            let merchant = read_merchant(c, &product.merchant_id)?
+                .ok_or_else(|| Error::Storage(format!("merchant of {id} missing")))?;
+            let category_path = category_path(c, &product.category_id)?;
+            let variants = read_variants_of(c, id)?;
+            let stock = variants
+                .iter()
+                .map(|v| v.stock)
+                .min_by_key(|s| band_rank(*s))
+                .unwrap_or(StockBand::Out);
+            Ok(ProductDetail {
+                product,
+                merchant,
+                category_path,
+                variants,
+                stock,
+            })
+        })
+    }
+
+    pub fn variant(&self, id: &str) -> Result<Variant> {
+        self.store
+            .read(|c| read_variant(c, id)?.ok_or_else(|| Error::UnknownVariant(id.into())))
+    }
+
+    pub fn merchant(&self, id: &str) -> Result<Merchant> {
+        self.store.read(|c| {
+            read_merchant(c, id)?.ok_or_else(|| Error::InvalidQuery(format!("unknown merchant {id}")))
+        })
+    }
+
+    pub fn merchants(&self) -> Result<Vec<Merchant>> {
+        self.store.read(|c| {
+            let mut stmt = c.prepare_cached(
+                "SELECT id, name, kind, city, contact, policies FROM merchant ORDER BY name",
+            )?;
+            let rows = stmt.query_map([], merchant_from_row)?;
+            let mut out = Vec::new();
+            for r in rows {
+                out.push(r??);
+            }
+            Ok(out)
+        })
+    }
+
+    /// A voucher by code (case-insensitive).
+    pub fn voucher(&self, code: &str) -> Result<Option<Voucher>> {
+        self.store.read(|c| read_voucher(c, code))
+    }
+
+    pub fn vouchers(&self) -> Result<Vec<Voucher>> {
+        self.store.read(|c| {
+            let mut stmt = c.prepare_cached("SELECT body FROM voucher ORDER BY code")?;
+            let rows = stmt.query_map([], |r| r.get::<_, String>(0))?;
+            let mut out = Vec::new();
+            for r in rows {
+                out.push(serde_json::from_str(&r?)?);
+            }
+            Ok(out)
+        })
+    }
+
+    /// The category tree; each node counts the products in it and its sub-categories.
+    pub fn categories(&self) -> Result<Vec<CategoryNode>> {
+        self.store.read(|c| {
+            let mut stmt = c.prepare_cached(
+                "SELECT c.id, c.parent_id, c.name, c.position,
+                        (SELECT count(*) FROM product p WHERE p.category_id = c.id)
+                 FROM category c ORDER BY c.position, c.name",
+            )?;
+            let rows = stmt.query_map([], |r| {
+                Ok((
+                    Category {
+                        id: r.get(0)?,
+                        parent_id: r.get(1)?,
+                        name: r.get(2)?,
+                        position: r.get(3)?,
+                    },
+                    r.get::<_, i64>(4)? as u64,
+                ))
+            })?;
+            let mut all = Vec::new();
+            for r in rows {
+                all.push(r?);
+            }
+            Ok(build_tree(all))
+        })
+    }
+
+    /// Full-text search and browse; see [`SearchQuery`].
+    pub fn search(&self, query: &SearchQuery) -> Result<SearchPage> {
+        self.store.read(|c| search::search(c, query))
+    }
+
+    /// Counts per top-level category and per price band for a query's matches.
+    pub fn facets(&self, query: &SearchQuery) -> Result<Facets> {
+        self.store.read(|c| search::facets(c, query))
+    }
+}
+
+fn build_tree(all: Vec<(Category, u64)>) -> Vec<CategoryNode> {
+    let mut children: HashMap<Option<String>, Vec<(Category, u64)>> = HashMap::new();
+    let ids: BTreeSet<String> = all.iter().map(|(c, _)| c.id.clone()).collect();
+    for (c, n) in all {
+        // An orphan (parent not synced yet) shows at the top rather than vanishing.
+        let parent = c.parent_id.clone().filter(|p| ids.contains(p));
+        children.entry(parent).or_default().push((c, n));
+    }
+    fn build(
+        parent: Option<String>,
+        children: &mut HashMap<Option<String>, Vec<(Category, u64)>>,
+        depth: usize,
+    ) -> Vec<CategoryNode> {
+        let Some(list) = children.remove(&parent) else {
+            return Vec::new();
+        };
+        list.into_iter()
+            .map(|(category, own)| {
+                // depth bound: a cycle sent by a broken server cannot recurse forever
+                let kids = if depth < 32 {
+                    build(Some(category.id.clone()), children, depth + 1)
+                } else {
+                    Vec::new()
+                };
+                let product_count = own + kids.iter().map(|k| k.product_count).sum::<u64>();
+                CategoryNode {
+                    category,
+                    product_count,
+                    children: kids,
+                }
+            })
+            .collect()
+    }
+    build(None, &mut children, 0)
+}
+
+fn band_rank(b: StockBand) -> u8 {
+    match b {
+        StockBand::InStock => 0,
+        StockBand::Low => 1,
+        StockBand::Out => 2,
+    }
+}
+
+fn invalid(kind: &'static str, id: &str, reason: impl Into<String>) -> Error {
+    Error::InvalidEntity {
+        kind,
+        id: id.to_string(),
+        reason: reason.into(),
+    }
+}
+
+fn check_id(kind: &'static str, id: &str) -> Result<()> {
+    if id.trim().is_empty() || id.len() > 128 || id.chars().any(char::is_control) {
+        return Err(invalid(kind, id, "id must be 1–128 printable characters"));
+    }
+    Ok(())
+}
+
+/// Checks what the schema cannot: money rules, ranges, internal consistency.
+fn validate(entity: &Entity) -> Result<()> {
+    match entity {
+        Entity::Merchant(m) => {
+            check_id("merchant", &m.id)?;
+            if m.name.trim().is_empty() {
+                return Err(invalid("merchant", &m.id, "name is empty"));
+            }
+        }
+        Entity::Category(c) => {
+            check_id("category", &c.id)?;
+            if c.parent_id.as_deref() == Some(c.id.as_str()) {
+                return Err(invalid("category", &c.id, "a category cannot be its own parent"));
+            }
+            if c.name.trim().is_empty() {
+                return Err(invalid("category", &c.id, "name is empty"));
+            }
+        }
+        Entity::Product(p) => {
+            check_id("product", &p.id)?;
+            if p.title.trim().is_empty() {
+                return Err(invalid("product", &p.id, "title is empty"));
+            }
+            let avg = p.rating.average;
+            if avg < Decimal::ZERO || avg > Decimal::from(5) {
+                return Err(invalid("product", &p.id, "rating average must be within 0..=5"));
+            }
+        }
+        Entity::Variant(v) => {
+            check_id("variant", &v.id)?;
+            let mut seen = BTreeSet::new();
+            for price in &v.prices {
+                let cur = price.amount.currency();
+                if !seen.insert(cur) {
+                    return Err(invalid("variant", &v.id, format!("two prices in {cur}")));
+                }
+                if price.amount.is_negative() {
+                    return Err(invalid("variant", &v.id, "a price cannot be negative"));
+                }
+                if let Some(cmp) = &price.compare_at
+                    && cmp.currency() != cur
+                {
+                    return Err(invalid(
+                        "variant",
+                        &v.id,
+                        "compare-at price must be in the price's currency",
+                    ));
+                }
+                price.amount.to_minor_units()?;
+            }
+        }
+        Entity::Voucher(v) => {
+            check_id("voucher", &v.code)?;
+            if !v.code.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
+                return Err(invalid("voucher", &v.code, "code must be letters, digits, - or _"));
+            }
+            if v.valid_until <= v.valid_from {
+                return Err(invalid("voucher", &v.code, "validity window is empty"));
+            }
+            let same = |m: &Option<Money>| m.as_ref().is_none_or(|m| m.currency() == v.currency);
+            let ok = match &v.discount {
+                Discount::Percent { percent, cap } => {
+                    if *percent <= Decimal::ZERO || *percent > Decimal::ONE_HUNDRED {
+                        return Err(invalid("voucher", &v.code, "percent must be within (0, 100]"));
+                    }
+                    same(cap)
+                }
+                Discount::Fixed { amount } => {
+                    if amount.is_negative() || amount.is_zero() {
+                        return Err(invalid("voucher", &v.code, "amount must be positive"));
+                    }
+                    amount.currency() == v.currency
+                }
+            };
+            if !ok || !same(&v.min_spend) {
+                return Err(invalid("voucher", &v.code, "amounts must be in the voucher's currency"));
+            }
+        }
+    }
+    Ok(())
+}
+
+fn read_cursor(c: &Connection) -> Result<u64> {
+    let v: Option<String> = c
+        .query_row("SELECT value FROM meta WHERE key = ?1", [META_CURSOR], |r| r.get(0))
+        .optional()?;
+    Ok(v.and_then(|s| s.parse().ok()).unwrap_or(0))
+}
+
+pub(crate) fn ms(t: OffsetDateTime) -> i64 {
+    (t.unix_timestamp_nanos() / 1_000_000) as i64
+}
+
+pub(crate) fn from_ms(ms: i64) -> OffsetDateTime {
+    OffsetDateTime::from_unix_timestamp_nanos(ms as i128 * 1_000_000)
+        .unwrap_or(OffsetDateTime::UNIX_EPOCH)
+}
+
+/// Applies ops inside one transaction and keeps per-product summaries up to date.
+struct Writer<'t> {
+    tx: &'t Transaction<'t>,
+    analyzer: Analyzer,
+    dirty_products: BTreeSet<String>,
+    /// References to check before commit: (kind of the referenced thing, its id, who refers).
+    refs: Vec<(&'static str, String, String)>,
+}
+
+impl<'t> Writer<'t> {
+    fn new(tx: &'t Transaction<'t>) -> Self {
+        Writer {
+            tx,
+            analyzer: Analyzer::default(),
+            dirty_products: BTreeSet::new(),
+            refs: Vec::new(),
+        }
+    }
+
+    fn apply(&mut self, action: &CatalogAction) -> Result<()> {
+        let tx = self.tx;
+        match action {
+            CatalogAction::Put { entity } => match entity {
+                Entity::Merchant(m) => {
+                    tx.prepare_cached(
+                        "INSERT INTO merchant(id, name, kind, city, contact, policies)
+                         VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+                         ON CONFLICT(id) DO UPDATE SET name = excluded.name, kind = excluded.kind,
+                           city = excluded.city, contact = excluded.contact,
+                           policies = excluded.policies",
+                    )?
+                    .execute(params![
+                        m.id,
+                        m.name,
+                        kind_str(m.kind),
+                        m.city,
+                        serde_json::to_string(&m.contact)?,
+                        serde_json::to_string(&m.policies)?
+                    ])?;
+                }
+                Entity::Category(c) => {
+                    tx.prepare_cached(
+                        "INSERT INTO category(id, parent_id, name, position) VALUES (?1, ?2, ?3, ?4)
+                         ON CONFLICT(id) DO UPDATE SET parent_id = excluded.parent_id,
+                           name = excluded.name, position = excluded.position",
+                    )?
+                    .execute(params![c.id, c.parent_id, c.name, c.position])?;
+                    if let Some(p) = &c.parent_id {
+                        self.refs.push(("category", p.clone(), c.id.clone()));
+                    }
+                }
+                Entity::Product(p) => self.put_product(p)?,
+                Entity::Variant(v) => self.put_variant(v)?,
+                Entity::Voucher(v) => {
+                    let code = v.code.to_ascii_uppercase();
+                    let mut v = v.clone();
+                    v.code = code.clone();
+                    tx.prepare_cached(
+                        "INSERT INTO voucher(code, body) VALUES (?1, ?2)
+                         ON CONFLICT(code) DO UPDATE SET body = excluded.body",
+                    )?
+                    .execute(params![code, serde_json::to_string(&v)?])?;
+                    if let Some(m) = &v.merchant_id {
+                        self.refs.push(("merchant", m.clone(), code));
+                    }
+                }
+            },
+            CatalogAction::Remove { kind, id } => {
+                let sql = match kind {
+                    EntityKind::Merchant => "DELETE FROM merchant WHERE id = ?1",
+                    EntityKind::Category => "DELETE FROM category WHERE id = ?1",
+                    EntityKind::Product => "DELETE FROM product WHERE id = ?1",
+                    EntityKind::Variant => {
+                        if let Some(pid) = tx
+                            .prepare_cached("SELECT product_id FROM variant WHERE id = ?1")?
+                            .query_row([id], |r| r.get::<_, String>(0))
+                            .optional()?
+                        {
+                            self.dirty_products.insert(pid);
+                        }
+                        "DELETE FROM variant WHERE id = ?1"
+                    }
+                    EntityKind::Voucher => "DELETE FROM voucher WHERE code = upper(?1)",
+                };
+                // Removing what is already gone is fine: tombstones may be re-sent.
+                tx.prepare_cached(sql)?.execute([id])?;
+            }
+        }
+        Ok(())
+    }
+
+    fn put_product(&mut self, p: &Product) -> Result<()> {
+        let tx = self.tx;
+        let pk: i64 = tx
+            .prepare_cached(
+                "INSERT INTO product(id, merchant_id, category_id, title, description, brand,
+                   attributes, image_urls, rating_avg, rating_x10, rating_count, created_at,
+                   updated_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)
+                 ON CONFLICT(id) DO UPDATE SET merchant_id = excluded.merchant_id,
+                   category_id = excluded.category_id, title = excluded.title,
+                   description = excluded.description, brand = excluded.brand,
+                   attributes = excluded.attributes, image_urls = excluded.image_urls,
+                   rating_avg = excluded.rating_avg, rating_x10 = excluded.rating_x10,
+                   rating_count = excluded.rating_count, created_at = excluded.created_at,
+                   updated_at = excluded.updated_at
+                 RETURNING pk",
+            )?
+            .query_row(
+                params![
+                    p.id,
+                    p.merchant_id,
+                    p.category_id,
+                    p.title,
+                    p.description,
+                    p.brand,
+                    serde_json::to_string(&p.attributes)?,
+                    serde_json::to_string(&p.image_urls)?,
+                    p.rating.average.normalize().to_string(),
+                    rating_x10(p.rating.average),
+                    p.rating.count,
+                    ms(p.created_at),
+                    ms(p.updated_at)
+                ],
+                |r| r.get(0),
+            )?;
+        tx.prepare_cached("DELETE FROM product_fts WHERE rowid = ?1")?
+            .execute([pk])?;
+        let title = self.analyzer.index_text(&p.title);
+        let brand = self.analyzer.index_text(p.brand.as_deref().unwrap_or(""));
+        let description = self.analyzer.index_text(&p.description);
+        tx.prepare_cached(
+            "INSERT INTO product_fts(rowid, title, brand, description) VALUES (?1, ?2, ?3, ?4)",
+        )?
+        .execute(params![pk, title, brand, description])?;
+        self.refs.push(("merchant", p.merchant_id.clone(), p.id.clone()));
+        self.refs.push(("category", p.category_id.clone(), p.id.clone()));
+        self.dirty_products.insert(p.id.clone());
+        Ok(())
+    }
+
+    fn put_variant(&mut self, v: &Variant) -> Result<()> {
+        let tx = self.tx;
+        if let Some(old) = tx
+            .prepare_cached("SELECT product_id FROM variant WHERE id = ?1")?
+            .query_row([&v.id], |r| r.get::<_, String>(0))
+            .optional()?
+        {
+            self.dirty_products.insert(old);
+        }
+        tx.prepare_cached(
+            "INSERT INTO variant(id, product_id, sku, options, stock, weight_grams)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+             ON CONFLICT(id) DO UPDATE SET product_id = excluded.product_id, sku = excluded.sku,
+               options = excluded.options, stock = excluded.stock,
+               weight_grams = excluded.weight_grams",
+        )?
+        .execute(params![
+            v.id,
+            v.product_id,
+            v.sku,
+            serde_json::to_string(&v.options)?,
+            v.stock.as_str(),
+            v.weight_grams
+        ])?;
+        tx.prepare_cached("DELETE FROM variant_price WHERE variant_id = ?1")?
+            .execute([&v.id])?;
+        let mut ins = tx.prepare_cached(
+            "INSERT INTO variant_price(variant_id, currency, amount, amount_minor, compare_at)
+             VALUES (?1, ?2, ?3, ?4, ?5)",
+        )?;
+        for price in &v.prices {
+            ins.execute(params![
+                v.id,
+                price.amount.currency().code(),
+                price.amount.amount().to_string(),
+                price.amount.to_minor_units()?,
+                price.compare_at.map(|m| m.amount().to_string())
+            ])?;
+        }
+        self.refs.push(("product", v.product_id.clone(), v.id.clone()));
+        self.dirty_products.insert(v.product_id.clone());
+        Ok(())
+    }
+
+    /// Recomputes price and stock summaries of touched products and checks references.
+    fn finish(self) -> Result<()> {
+        let tx = self.tx;
+        for (kind, id, from) in &self.refs {
+            let sql = match *kind {
+                "merchant" => "SELECT 1 FROM merchant WHERE id = ?1",
+                "category" => "SELECT 1 FROM category WHERE id = ?1",
+                _ => "SELECT 1 FROM product WHERE id = ?1",
+            };
+            let exists = tx
+                .prepare_cached(sql)?
+                .query_row([id], |_| Ok(()))
+                .optional()?
+                .is_some();
+            if !exists {
+                return Err(Error::InvalidBatch(format!(
+                    "{from} refers to unknown {kind} {id}"
+                )));
+            }
+        }
+        for pid in &self.dirty_products {
+            let Some(pk) = tx
+                .prepare_cached("SELECT pk FROM product WHERE id = ?1")?
+                .query_row([pid], |r| r.get::<_, i64>(0))
+                .optional()?
+            else {
+                continue; // removed in this batch
+            };
+            tx.prepare_cached("DELETE FROM product_price WHERE product_pk = ?1")?
+                .execute([pk])?;
+            tx.prepare_cached(
+                "INSERT INTO product_price(product_pk, currency, min_minor, max_minor)
+                 SELECT ?1, vp.currency, min(vp.amount_minor), max(vp.amount_minor)
+                 FROM variant v JOIN variant_price vp ON vp.variant_id = v.id
+                 WHERE v.product_id = ?2 GROUP BY vp.currency",
+            )?
+            .execute(params![pk, pid])?;
+            tx.prepare_cached(
+                "UPDATE product SET stock = coalesce((
+                    SELECT CASE min(CASE stock WHEN 'in_stock' THEN 0 WHEN 'low' THEN 1 ELSE 2 END)
+                           WHEN 0 THEN 'in_stock' WHEN 1 THEN 'low' ELSE 'out' END
+                    FROM variant WHERE product_id = ?1), 'out')
+                 WHERE pk = ?2",
+            )?
+            .execute(params![pid, pk])?;
+        }
+        Ok(())
+    }
+}
+
+fn kind_str(k: MerchantKind) -> &'static str {
+    match k {
+        MerchantKind::Shop => "shop",
+        MerchantKind::Seller => "seller",
+    }
+}
+
+fn rating_x10(avg: Decimal) -> i64 {
+    use rust_decimal::prelude::ToPrimitive;
+    (avg * Decimal::TEN).round().to_i64().unwrap_or(0)
+}
+
+fn merchant_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Result<Merchant>> {
+    let id: String = r.get(0)?;
+    let name: String = r.get(1)?;
+    let kind: String = r.get(2)?;
+    let city: String = r.get(3)?;
+    let contact: String = r.get(4)?;
+    let policies: String = r.get(5)?;
+    Ok((|| {
+        Ok(Merchant {
+            id,
+            name,
+            kind: if kind == "seller" {
+                MerchantKind::Seller
+            } else {
+                MerchantKind::Shop
+            },
+            city,
+            contact: serde_json::from_str::<Contact>(&contact)?,
+            policies: serde_json::from_str::<Policies>(&policies)?,
+        })
+    })())
+}
+
+pub(crate) fn read_merchant(c: &Connection, id: &str) -> Result<Option<Merchant>> {
+    c.prepare_cached("SELECT id, name, kind, city, contact, policies FROM merchant WHERE id = ?1")?
+        .query_row([id], merchant_from_row)
+        .optional()?
+        .transpose()
+}
+
+fn read_product(c: &Connection, id: &str) -> Result<Option<Product>> {
+    let row = c
+        .prepare_cached(
+            "SELECT id, merchant_id, coalesce(category_id, ''), title, description, brand,
+                    attributes, image_urls, rating_avg, rating_count, created_at, updated_at
+             FROM product WHERE id = ?1",
+        )?
+        .query_row([id], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+                r.get::<_, String>(3)?,
+                r.get::<_, String>(4)?,
+                r.get::<_, Option<String>>(5)?,
+                r.get::<_, String>(6)?,
+                r.get::<_, String>(7)?,
+                r.get::<_, String>(8)?,
+                r.get::<_, i64>(9)?,
+                r.get::<_, i64>(10)?,
+                r.get::<_, i64>(11)?,
+            ))
+        })
+        .optional()?;
+    let Some((id, merchant_id, category_id, title, description, brand, attrs, imgs, avg, n, ca, ua)) =
+        row
+    else {
+        return Ok(None);
+    };
+    Ok(Some(Product {
+        id,
+        merchant_id,
+        category_id,
+        title,
+        description,
+        brand,
+        attributes: serde_json::from_str::<BTreeMap<String, String>>(&attrs)?,
+        image_urls: serde_json::from_str(&imgs)?,
+        rating: RatingSummary {
+            average: avg.parse().unwrap_or_default(),
+            count: n.try_into().unwrap_or(0),
+        },
+        created_at: from_ms(ca),
+        updated_at: from_ms(ua),
+    }))
+}
+
+fn category_path(c: &Connection, id: &str) -> Result<Vec<Category>> {
+    let mut path = Vec::new();
+    let mut next = Some(id.to_string());
+    while let Some(id) = next.take() {
+        if path.len() > 32 || path.iter().any(|p: &Category| p.id == id) {
+            break; // a cycle from a broken server
+        }
+        let cat = c
+            .prepare_cached("SELECT id, parent_id, name, position FROM category WHERE id = ?1")?
+            .query_row([&id], |r| {
+                Ok(Category {
+                    id: r.get(0)?,
+                    parent_id: r.get(1)?,
+                    name: r.get(2)?,
+                    position: r.get(3)?,
+                })
+            })
+            .optional()?;
+        if let Some(cat) = cat {
+            next = cat.parent_id.clone();
+            path.push(cat);
+        }
+    }
+    path.reverse();
+    Ok(path)
+}
+
+fn variant_prices(c: &Connection, variant_id: &str) -> Result<Vec<Price>> {
+    let mut stmt = c.prepare_cached(
+        "SELECT currency, amount, compare_at FROM variant_price WHERE variant_id = ?1
+         ORDER BY currency",
+    )?;
+    let rows = stmt.query_map([variant_id], |r| {
+        Ok((
+            r.get::<_, String>(0)?,
+            r.get::<_, String>(1)?,
+            r.get::<_, Option<String>>(2)?,
+        ))
+    })?;
+    let mut out = Vec::new();
+    for row in rows {
+        let (cur, amount, cmp) = row?;
+        let cur: Currency = cur.parse()?;
+        out.push(Price {
+            amount: Money::parse(&amount, cur)?,
+            compare_at: cmp.map(|a| Money::parse(&a, cur)).transpose()?,
+        });
+    }
+    Ok(out)
+}
+
+const VARIANT_COLS: &str = "id, product_id, sku, options, stock, weight_grams";
+
+fn variant_from_row(c: &Connection, r: (String, String, String, String, String, i64)) -> Result<Variant> {
+    let (id, product_id, sku, options, stock, weight) = r;
+    let prices = variant_prices(c, &id)?;
+    Ok(Variant {
+        prices,
+        id,
+        product_id,
+        sku,
+        options: serde_json::from_str(&options)?,
+        stock: StockBand::parse(&stock).unwrap_or(StockBand::Out),
+        weight_grams: weight.try_into().unwrap_or(0),
+    })
+}
+
+type VariantRow = (String, String, String, String, String, i64);
+
+fn variant_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<VariantRow> {
+    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?))
+}
+
+pub(crate) fn read_variant(c: &Connection, id: &str) -> Result<Option<Variant>> {
+    let row = c
+        .prepare_cached(&format!("SELECT {VARIANT_COLS} FROM variant WHERE id = ?1"))?
+        .query_row([id], variant_row)
+        .optional()?;
+    row.map(|r| variant_from_row(c, r)).transpose()
+}
+
+fn read_variants_of(c: &Connection, product_id: &str) -> Result<Vec<Variant>> {
+    let mut stmt = c.prepare_cached(&format!(
+        "SELECT {VARIANT_COLS} FROM variant WHERE product_id = ?1 ORDER BY id"
+    ))?;
+    let rows: Vec<VariantRow> = stmt
+        .query_map([product_id], variant_row)?
+        .collect::<rusqlite::Result<_>>()?;
+    rows.into_iter().map(|r| variant_from_row(c, r)).collect()
+}
+
+pub(crate) fn read_voucher(c: &Connection, code: &str) -> Result<Option<Voucher>> {
+    let body: Option<String> = c
+        .prepare_cached("SELECT body FROM voucher WHERE code = upper(?1)")?
+        .query_row([code.trim()], |r| r.get(0))
+        .optional()?;
+    body.map(|b| serde_json::from_str(&b).map_err(Error::from))
+        .transpose()
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,606 @@
+//! Search and browse over the local catalog.
+//!
+//! * Full text through FTS5, ranked by bm25 with title (×10) above brand (×4) above
+//!   description (×1). See [`super::text`] for folding, stemming and why user input can never
+//!   be FTS syntax.
+//! * Filters (category with its sub-categories, merchant, price range, in stock) and sorts are
+//!   plain SQL on the joined rows, never part of the MATCH, so they do not slow the index walk.
+//! * Keyset pagination: a page's `next_cursor` carries the last row's sort key; the next page
+//!   starts strictly after it, so pages never repeat or skip rows while the data stands still.
+//! * Broad queries: plain bm25 must score every match before it can return the best 20, which
+//!   costs tens of milliseconds once a query matches a fifth of 100,000 products. When the
+//!   index says a query matches more than [`BROAD_MATCHES`] products, relevance ranking is
+//!   tiered: products whose *title* matches come first (ranked by bm25 among themselves), then
+//!   the rest. Title hits carry ten times the weight, so this is the order bm25 gives almost
+//!   always; the first page only scores the title tier. Narrower queries use plain bm25.
+
+use super::text::{self, Analyzer, TextQuery};
+use super::from_ms;
+use crate::error::{Error, Result};
+use crate::money::{Currency, Money};
+use crate::protocol::{RatingSummary, StockBand};
+use rusqlite::Connection;
+use rusqlite::types::Value;
+use std::cell::RefCell;
+
+/// Above this many estimated matches a relevance query is ranked in tiers (see module docs).
+pub const BROAD_MATCHES: u64 = 5_000;
+/// Page size bounds.
+pub const MAX_LIMIT: u32 = 100;
+const SNIPPET_WORDS: usize = 14;
+const BM25: &str = "bm25(product_fts, 10.0, 4.0, 1.0)";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SortOrder {
+    /// Best match first; with no text, best rated first.
+    #[default]
+    Relevance,
+    PriceAsc,
+    PriceDesc,
+    Newest,
+    Rating,
+}
+
+impl SortOrder {
+    fn code(self) -> &'static str {
+        match self {
+            SortOrder::Relevance => "r",
+            SortOrder::PriceAsc => "pa",
+            SortOrder::PriceDesc => "pd",
+            SortOrder::Newest => "n",
+            SortOrder::Rating => "s",
+        }
+    }
+}
+
+/// A search or browse request. Only products priced in `currency` are listed (a shopper can
+/// only pay in one currency), and prices come back in it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SearchQuery {
+    /// What the shopper typed; empty browses.
+    pub text: String,
+    /// Restrict to this category and all its sub-categories.
+    pub category_id: Option<String>,
+    pub merchant_id: Option<String>,
+    pub currency: Currency,
+    /// Inclusive bounds on the product's lowest variant price.
+    pub min_price: Option<Money>,
+    pub max_price: Option<Money>,
+    pub in_stock_only: bool,
+    pub sort: SortOrder,
+    /// 1..=100.
+    pub limit: u32,
+    /// `next_cursor` of the previous page of the same query.
+    pub cursor: Option<String>,
+}
+
+impl Default for SearchQuery {
+    fn default() -> Self {
+        SearchQuery {
+            text: String::new(),
+            category_id: None,
+            merchant_id: None,
+            currency: Currency::IDR,
+            min_price: None,
+            max_price: None,
+            in_stock_only: false,
+            sort: SortOrder::Relevance,
+            limit: 20,
+            cursor: None,
+        }
+    }
+}
+
+impl SearchQuery {
+    pub fn text(text: impl Into<String>) -> SearchQuery {
+        SearchQuery {
+            text: text.into(),
+            ..SearchQuery::default()
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SearchHit {
+    pub product_id: String,
+    pub title: String,
+    pub brand: Option<String>,
+    pub merchant_id: String,
+    pub merchant_name: String,
+    pub category_id: Option<String>,
+    /// Lowest and highest variant price in the query's currency.
+    pub price_min: Money,
+    pub price_max: Money,
+    pub rating: RatingSummary,
+    pub stock: StockBand,
+    pub image_url: Option<String>,
+    /// A few words around the first match, matches wrapped in `**`; `None` when browsing.
+    pub snippet: Option<String>,
+    pub created_at: time::OffsetDateTime,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SearchPage {
+    pub hits: Vec<SearchHit>,
+    /// Pass back as `cursor` for the next page; `None` on the last page.
+    pub next_cursor: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CategoryFacet {
+    pub category_id: String,
+    pub name: String,
+    pub count: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PriceBandFacet {
+    pub min: Money,
+    /// Exclusive; `None` for the top band.
+    pub max: Option<Money>,
+    pub count: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Facets {
+    pub total: u64,
+    /// Per top-level category, most products first.
+    pub categories: Vec<CategoryFacet>,
+    /// Fixed bands per currency, cheapest first; empty bands included.
+    pub price_bands: Vec<PriceBandFacet>,
+}
+
+thread_local! {
+    // Forms of words seen by queries and snippets on this thread (bounded inside Analyzer).
+    static ANALYZER: RefCell<Analyzer> = RefCell::new(Analyzer::default());
+}
+
+fn with_analyzer<T>(f: impl FnOnce(&mut Analyzer) -> T) -> T {
+    ANALYZER.with(|a| f(&mut a.borrow_mut()))
+}
+
+/// The parts of the SQL shared by search and facets.
+struct Plan {
+    text: Option<TextQuery>,
+    /// FROM + WHERE without keyset or order.
+    from_where: String,
+    params: Vec<Value>,
+}
+
+fn plan(q: &SearchQuery, title_only: bool) -> Result<Plan> {
+    for m in [&q.min_price, &q.max_price].into_iter().flatten() {
+        if m.currency() != q.currency {
+            return Err(Error::InvalidQuery(format!(
+                "price bound {m} is not in the query currency {}",
+                q.currency
+            )));
+        }
+    }
+    if let (Some(lo), Some(hi)) = (&q.min_price, &q.max_price)
+        && lo.amount() > hi.amount()
+    {
+        return Err(Error::InvalidQuery("min_price is above max_price".into()));
+    }
+    let text = with_analyzer(|a| a.query(&q.text));
+    let mut params: Vec<Value> = Vec::new();
+    let mut sql = String::new();
+    if let Some(t) = &text {
+        let m = t.fts_match();
+        let m = if title_only { format!("{{title}} : ({m})") } else { m };
+        sql.push_str(
+            "FROM product_fts JOIN product p ON p.pk = product_fts.rowid
+             JOIN merchant m ON m.id = p.merchant_id
+             JOIN product_price pp ON pp.product_pk = p.pk AND pp.currency = ?
+             WHERE product_fts MATCH ?",
+        );
+        params.push(Value::Text(q.currency.code().into()));
+        params.push(Value::Text(m));
+    } else {
+        sql.push_str(
+            "FROM product p JOIN merchant m ON m.id = p.merchant_id
+             JOIN product_price pp ON pp.product_pk = p.pk AND pp.currency = ?
+             WHERE 1",
+        );
+        params.push(Value::Text(q.currency.code().into()));
+    }
+    if let Some(c) = &q.category_id {
+        sql.push_str(
+            " AND p.category_id IN (WITH RECURSIVE sub(id) AS (SELECT ?
+                UNION SELECT c.id FROM category c JOIN sub ON c.parent_id = sub.id)
+              SELECT id FROM sub)",
+        );
+        params.push(Value::Text(c.clone()));
+    }
+    if let Some(m) = &q.merchant_id {
+        sql.push_str(" AND p.merchant_id = ?");
+        params.push(Value::Text(m.clone()));
+    }
+    if let Some(lo) = &q.min_price {
+        sql.push_str(" AND pp.min_minor >= ?");
+        params.push(Value::Integer(lo.to_minor_units()?));
+    }
+    if let Some(hi) = &q.max_price {
+        sql.push_str(" AND pp.min_minor <= ?");
+        params.push(Value::Integer(hi.to_minor_units()?));
+    }
+    if q.in_stock_only {
+        sql.push_str(" AND p.stock <> 'out'");
+    }
+    Ok(Plan {
+        text,
+        from_where: sql,
+        params,
+    })
+}
+
+/// Estimated number of products matching `t`: the smallest, over its terms, of the sum of
+/// document counts of the term's forms (from the index's vocabulary, no row is read).
+fn estimate_matches(c: &Connection, t: &TextQuery) -> Result<u64> {
+    let mut best = u64::MAX;
+    for term in &t.terms {
+        let mut n: u64 = 0;
+        for f in &term.forms {
+            let d: i64 = c
+                .prepare_cached("SELECT coalesce(sum(doc), 0) FROM product_fts_vocab WHERE term = ?1")?
+                .query_row([f], |r| r.get(0))?;
+            n = n.saturating_add(d as u64);
+        }
+        if let Some(p) = &term.prefix {
+            let d: i64 = c
+                .prepare_cached(
+                    "SELECT coalesce(sum(doc), 0) FROM product_fts_vocab
+                     WHERE term >= ?1 AND term < ?1 || char(1114111)",
+                )?
+                .query_row([p], |r| r.get(0))?;
+            n = n.saturating_add(d as u64);
+        }
+        best = best.min(n);
+    }
+    Ok(best)
+}
+
+/// The sort key column(s) and direction for a sort order.
+fn sort_key(sort: SortOrder, has_text: bool) -> (&'static str, bool) {
+    match sort {
+        SortOrder::Relevance if has_text => ("score", false),
+        SortOrder::Relevance | SortOrder::Rating => ("p.rating_x10", true),
+        SortOrder::PriceAsc => ("pp.min_minor", false),
+        SortOrder::PriceDesc => ("pp.min_minor", true),
+        SortOrder::Newest => ("p.created_at", true),
+    }
+}
+
+/// A decoded cursor: tier (0 title tier, 1 the rest; 0 when untiered), key, pk.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Cursor {
+    tier: u8,
+    key: Key,
+    pk: i64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Key {
+    Int(i64),
+    /// bm25 score (a ranking weight, not money: the only float in the core). Kept as its
+    /// bits so it round-trips exactly through the cursor text.
+    Score(f64),
+}
+
+/// Ties the cursor to the query it came from, so a cursor pasted onto another query is refused
+/// rather than silently returning a wrong page. FNV-1a: tiny, stable, not a security boundary.
+fn fingerprint(q: &SearchQuery) -> u64 {
+    let s = format!(
+        "{}|{:?}|{:?}|{}|{:?}|{:?}|{}|{}",
+        q.text.trim(),
+        q.category_id,
+        q.merchant_id,
+        q.currency,
+        q.min_price.map(|m| m.to_string()),
+        q.max_price.map(|m| m.to_string()),
+        q.in_stock_only,
+        q.sort.code()
+    );
+    let mut h: u64 = 0xcbf29ce484222325;
+    for b in s.bytes() {
+        h ^= b as u64;
+        h = h.wrapping_mul(0x100000001b3);
+    }
+    h
+}
+
+fn encode_cursor(q: &SearchQuery, c: Cursor) -> String {
+    let key = match c.key {
+        Key::Int(i) => format!("i{i}"),
+        Key::Score(f) => format!("f{:x}", f.to_bits()),
+    };
+    format!("{:x}.{}.{}.{}", fingerprint(q), c.tier, key, c.pk)
+}
+
+fn decode_cursor(q: &SearchQuery, s: &str) -> Result<Cursor> {
+    let bad = || Error::InvalidQuery("cursor is malformed".into());
+    let parts: Vec<&str> = s.split('.').collect();
+    let [fp, tier, key, pk] = parts.as_slice() else {
+        return Err(bad());
+    };
+    if u64::from_str_radix(fp, 16).map_err(|_| bad())? != fingerprint(q) {
+        return Err(Error::InvalidQuery(
+            "cursor belongs to another query or sort order".into(),
+        ));
+    }
+    let tier: u8 = tier.parse().map_err(|_| bad())?;
+    let key = if let Some(i) = key.strip_prefix('i') {
+        Key::Int(i.parse().map_err(|_| bad())?)
+    } else if let Some(f) = key.strip_prefix('f') {
+        Key::Score(f64::from_bits(u64::from_str_radix(f, 16).map_err(|_| bad())?))
+    } else {
+        return Err(bad());
+    };
+    Ok(Cursor {
+        tier: tier.min(1),
+        key,
+        pk: pk.parse().map_err(|_| bad())?,
+    })
+}
+
+const HIT_COLS: &str = "p.pk, p.id, p.title, p.brand, p.merchant_id, m.name, p.category_id,
+    pp.min_minor, pp.max_minor, p.rating_avg, p.rating_count, p.stock,
+    json_extract(p.image_urls, '$[0]'), p.description, p.created_at";
+
+struct Row {
+    pk: i64,
+    key: Key,
+    hit: SearchHit,
+    description: String,
+}
+
+/// One page of one tier.
+fn run_page(
+    c: &Connection,
+    q: &SearchQuery,
+    plan: &Plan,
+    after: Option<Cursor>,
+    exclude_title_tier: Option<&str>,
+    limit: u32,
+) -> Result<Vec<Row>> {
+    let has_text = plan.text.is_some();
+    let (key_col, desc) = sort_key(q.sort, has_text);
+    let mut params = plan.params.clone();
+    let score = if has_text { BM25 } else { "0.0" };
+    let mut inner = format!(
+        "SELECT {HIT_COLS}, {score} AS score, {key_col} AS sort_key {}",
+        plan.from_where
+    );
+    if let Some(title_match) = exclude_title_tier {
+        // The second tier: matches whose title does not match (those were the first tier).
+        inner.push_str(
+            " AND p.pk NOT IN (SELECT rowid FROM product_fts WHERE product_fts MATCH ?)",
+        );
+        params.push(Value::Text(title_match.to_string()));
+    }
+    let mut sql = format!("SELECT * FROM ({inner})");
+    if let Some(cur) = after {
+        let op = if desc { "<" } else { ">" };
+        sql.push_str(&format!(" WHERE (sort_key, pk) {op} (?, ?)"));
+        params.push(match cur.key {
+            Key::Int(i) => Value::Integer(i),
+            Key::Score(f) => Value::Real(f),
+        });
+        params.push(Value::Integer(cur.pk));
+    }
+    let dir = if desc { "DESC" } else { "ASC" };
+    sql.push_str(&format!(" ORDER BY sort_key {dir}, pk {dir} LIMIT ?"));
+    params.push(Value::Integer(limit as i64));
+
+    let mut stmt = c.prepare_cached(&sql)?;
+    let rows = stmt.query_map(rusqlite::params_from_iter(params.iter()), |r| {
+        let key = if has_text && q.sort == SortOrder::Relevance {
+            Key::Score(r.get::<_, f64>("sort_key")?)
+        } else {
+            Key::Int(r.get::<_, i64>("sort_key")?)
+        };
+        Ok((
+            r.get::<_, i64>(0)?,
+            key,
+            r.get::<_, String>(1)?,
+            r.get::<_, String>(2)?,
+            r.get::<_, Option<String>>(3)?,
+            r.get::<_, String>(4)?,
+            r.get::<_, String>(5)?,
+            r.get::<_, Option<String>>(6)?,
+            r.get::<_, i64>(7)?,
+            r.get::<_, i64>(8)?,
+            r.get::<_, String>(9)?,
+            r.get::<_, i64>(10)?,
+            r.get::<_, String>(11)?,
+            r.get::<_, Option<String>>(12)?,
+            r.get::<_, String>(13)?,
+            r.get::<_, i64>(14)?,
+        ))
+    })?;
+    let mut out = Vec::new();
+    for row in rows {
+        let (pk, key, id, title, brand, mid, mname, cat, lo, hi, avg, n, stock, img, desc_, ca) =
+            row?;
+        out.push(Row {
+            pk,
+            key,
+            description: desc_,
+            hit: SearchHit {
+                product_id: id,
+                title,
+                brand,
+                merchant_id: mid,
+                merchant_name: mname,
+                category_id: cat,
+                price_min: Money::from_minor_units(lo, q.currency)?,
+                price_max: Money::from_minor_units(hi, q.currency)?,
+                rating: RatingSummary {
+                    average: avg.parse().unwrap_or_default(),
+                    count: n.try_into().unwrap_or(0),
+                },
+                stock: StockBand::parse(&stock).unwrap_or(StockBand::Out),
+                image_url: img,
+                snippet: None,
+                created_at: from_ms(ca),
+            },
+        });
+    }
+    Ok(out)
+}
+
+pub(super) fn search(c: &Connection, q: &SearchQuery) -> Result<SearchPage> {
+    if q.limit == 0 || q.limit > MAX_LIMIT {
+        return Err(Error::InvalidQuery(format!(
+            "limit must be within 1..={MAX_LIMIT}, got {}",
+            q.limit
+        )));
+    }
+    let after = q.cursor.as_deref().map(|s| decode_cursor(q, s)).transpose()?;
+    let full = plan(q, false)?;
+    let tiered = match &full.text {
+        Some(t) if q.sort == SortOrder::Relevance => estimate_matches(c, t)? > BROAD_MATCHES,
+        _ => false,
+    };
+    // Fetch one extra row to know whether there is a next page.
+    let want = q.limit + 1;
+    let mut rows: Vec<(u8, Row)> = Vec::new();
+    if tiered {
+        let title = plan(q, true)?;
+        let title_match = title.params.get(1).and_then(|v| match v {
+            Value::Text(s) => Some(s.clone()),
+            _ => None,
+        });
+        if after.is_none_or(|a| a.tier == 0) {
+            for r in run_page(c, q, &title, after, None, want)? {
+                rows.push((0, r));
+            }
+        }
+        if (rows.len() as u32) < want {
+            let after1 = after.filter(|a| a.tier == 1);
+            let more = want - rows.len() as u32;
+            for r in run_page(c, q, &full, after1, title_match.as_deref(), more)? {
+                rows.push((1, r));
+            }
+        }
+    } else {
+        for r in run_page(c, q, &full, after, None, want)? {
+            rows.push((0, r));
+        }
+    }
+    let next_cursor = if rows.len() as u32 > q.limit {
+        rows.truncate(q.limit as usize);
+        rows.last().map(|(tier, r)| {
+            encode_cursor(
+                q,
+                Cursor {
+                    tier: *tier,
+                    key: r.key,
+                    pk: r.pk,
+                },
+            )
+        })
+    } else {
+        None
+    };
+    let hits = with_analyzer(|a| {
+        rows.into_iter()
+            .map(|(_, mut r)| {
+                if let Some(t) = &full.text {
+                    r.hit.snippet = text::snippet(a, t, &r.description, SNIPPET_WORDS)
+                        .or_else(|| text::snippet(a, t, &r.hit.title, SNIPPET_WORDS));
+                }
+                r.hit
+            })
+            .collect()
+    });
+    Ok(SearchPage { hits, next_cursor })
+}
+
+/// Band edges in major units per currency: [0, e1), [e1, e2), … [eN, ∞).
+fn band_edges(cur: Currency) -> [i64; 4] {
+    match cur {
+        Currency::IDR => [50_000, 200_000, 1_000_000, 5_000_000],
+        Currency::JPY => [500, 2_000, 10_000, 50_000],
+        Currency::MYR => [20, 80, 400, 2_000],
+        Currency::USD | Currency::SGD | Currency::EUR => [5, 20, 100, 500],
+    }
+}
+
+pub(super) fn facets(c: &Connection, q: &SearchQuery) -> Result<Facets> {
+    let p = plan(q, false)?;
+    let total: i64 = c
+        .prepare_cached(&format!("SELECT count(*) {}", p.from_where))?
+        .query_row(rusqlite::params_from_iter(p.params.iter()), |r| r.get(0))?;
+
+    let sql = format!(
+        "WITH RECURSIVE root(id, top) AS (
+            SELECT id, id FROM category WHERE parent_id IS NULL
+            UNION SELECT c.id, root.top FROM category c JOIN root ON c.parent_id = root.id)
+         SELECT root.top, tc.name, count(*) AS n
+         FROM (SELECT p.category_id AS cid {}) hits
+         JOIN root ON root.id = hits.cid JOIN category tc ON tc.id = root.top
+         GROUP BY root.top ORDER BY n DESC, tc.name",
+        p.from_where
+    );
+    let mut stmt = c.prepare_cached(&sql)?;
+    let categories = stmt
+        .query_map(rusqlite::params_from_iter(p.params.iter()), |r| {
+            Ok(CategoryFacet {
+                category_id: r.get(0)?,
+                name: r.get(1)?,
+                count: r.get::<_, i64>(2)? as u64,
+            })
+        })?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+
+    let edges = band_edges(q.currency);
+    let mut minor_edges = Vec::with_capacity(edges.len());
+    for e in edges {
+        minor_edges.push(Money::new(e.into(), q.currency)?.to_minor_units()?);
+    }
+    let sql = format!(
+        "SELECT CASE WHEN pp.min_minor < ?{a} THEN 0 WHEN pp.min_minor < ?{b} THEN 1
+                     WHEN pp.min_minor < ?{cc} THEN 2 WHEN pp.min_minor < ?{d} THEN 3 ELSE 4 END AS band,
+                count(*) {fw} GROUP BY band",
+        a = p.params.len() + 1,
+        b = p.params.len() + 2,
+        cc = p.params.len() + 3,
+        d = p.params.len() + 4,
+        fw = p.from_where
+    );
+    // Positional `?` in from_where are numbered 1..n by SQLite; the band edges follow.
+    let mut params = p.params.clone();
+    params.extend(minor_edges.iter().map(|e| Value::Integer(*e)));
+    let mut counts = [0u64; 5];
+    let mut stmt = c.prepare_cached(&sql)?;
+    let rows = stmt.query_map(rusqlite::params_from_iter(params.iter()), |r| {
+        Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?))
+    })?;
+    for row in rows {
+        let (band, n) = row?;
+        if let Some(slot) = counts.get_mut(band as usize) {
+            *slot = n as u64;
+        }
+    }
+    let mut price_bands = Vec::with_capacity(5);
+    let mut lo = Money::zero(q.currency);
+    for (i, count) in counts.iter().enumerate() {
+        let hi = match minor_edges.get(i) {
+            Some(e) => Some(Money::from_minor_units(*e, q.currency)?),
+            None => None,
+        };
+        price_bands.push(PriceBandFacet {
+            min: lo,
+            max: hi,
+            count: *count,
+        });
+        if let Some(h) = hi {
+            lo = h;
+        }
+    }
+    Ok(Facets {
+        total: total as u64,
+        categories,
+        price_bands,
+    })
+}

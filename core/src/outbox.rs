@@ -1,0 +1,336 @@
+//! The outbox: typed intents waiting to be sent to the server.
+//!
+//! The phone never uploads rows. Each local change that the server must learn about (a cart
+//! line, a voucher) writes an [`Intent`] here **in the same transaction** as the change, so the
+//! two can never disagree — not even after `kill -9`. Each intent has this device's id, a
+//! gap-free sequence number (1, 2, 3, …), a UUID v7 idempotency key, a kind and a JSON
+//! payload. The sync client (a later issue) sends [`Outbox::next_batch`] and records what the
+//! server answered with [`Outbox::record_results`]; an intent ends `applied` or `rejected`
+//! exactly once, and a rejection never blocks the ones behind it.
+
+use crate::catalog::{from_ms, ms};
+use crate::error::{Error, Result};
+use crate::protocol::{Intent, IntentBody, IntentOutcome};
+use crate::store::Store;
+use rusqlite::{Connection, OptionalExtension, Transaction, params};
+use std::sync::Arc;
+use time::OffsetDateTime;
+
+const META_DEVICE: &str = "device_id";
+const META_SEQ: &str = "outbox_seq";
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum IntentState {
+    Pending,
+    Applied,
+    Rejected { reason: String },
+}
+
+/// An intent as the outbox holds it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QueuedIntent {
+    pub intent: Intent,
+    pub state: IntentState,
+    pub updated_at: OffsetDateTime,
+}
+
+#[derive(Clone, Debug)]
+pub struct Outbox {
+    store: Arc<Store>,
+}
+
+impl Outbox {
+    pub fn new(store: Arc<Store>) -> Outbox {
+        Outbox { store }
+    }
+
+    /// This profile's device id (a UUID v7 made when the profile was first used).
+    pub fn device_id(&self) -> Result<String> {
+        self.store.write(device_id)
+    }
+
+    /// The oldest pending intents, in sequence order.
+    pub fn next_batch(&self, limit: u32) -> Result<Vec<Intent>> {
+        self.store.read(|c| {
+            let mut stmt = c.prepare_cached(
+                "SELECT seq, device_id, idempotency_key, payload, created_at FROM outbox
+                 WHERE state = 'pending' ORDER BY seq LIMIT ?1",
+            )?;
+            let rows = stmt.query_map([limit], |r| {
+                Ok((
+                    r.get::<_, i64>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, String>(2)?,
+                    r.get::<_, String>(3)?,
+                    r.get::<_, i64>(4)?,
+                ))
+            })?;
+            let mut out = Vec::new();
+            for row in rows {
+                let (seq, device_id, key, payload, created) = row?;
+                out.push(Intent {
+                    device_id,
+                    seq: seq as u64,
+                    idempotency_key: key,
+                    body: serde_json::from_str(&payload)?,
+                    created_at: from_ms(created),
+                });
+            }
+            Ok(out)
+        })
+    }
+
+    /// Records the server's outcomes, all in one transaction. Recording the same outcome twice
+    /// is a no-op; a different outcome for an intent that already ended is refused (an intent
+    /// ends exactly once), as is an unknown key. Returns how many intents changed state.
+    pub fn record_results(&self, results: &[(String, IntentOutcome)]) -> Result<usize> {
+        self.record_results_at(results, OffsetDateTime::now_utc())
+    }
+
+    pub fn record_results_at(
+        &self,
+        results: &[(String, IntentOutcome)],
+        now: OffsetDateTime,
+    ) -> Result<usize> {
+        self.store.write(|tx| {
+            let mut changed = 0;
+            for (key, outcome) in results {
+                let current: Option<(String, Option<String>)> = tx
+                    .prepare_cached(
+                        "SELECT state, reason FROM outbox WHERE idempotency_key = ?1",
+                    )?
+                    .query_row([key], |r| Ok((r.get(0)?, r.get(1)?)))
+                    .optional()?;
+                let Some((state, reason)) = current else {
+                    return Err(Error::Outbox(format!("no intent with key {key}")));
+                };
+                let (new_state, new_reason) = match outcome {
+                    IntentOutcome::Applied => ("applied", None),
+                    IntentOutcome::Rejected { reason } => ("rejected", Some(reason.clone())),
+                };
+                if state == "pending" {
+                    tx.prepare_cached(
+                        "UPDATE outbox SET state = ?1, reason = ?2, updated_at = ?3
+                         WHERE idempotency_key = ?4",
+                    )?
+                    .execute(params![new_state, new_reason, ms(now), key])?;
+                    changed += 1;
+                } else if state != new_state || reason != new_reason {
+                    return Err(Error::Outbox(format!(
+                        "intent {key} already ended {state}; it cannot end {new_state}"
+                    )));
+                }
+            }
+            Ok(changed)
+        })
+    }
+
+    pub fn pending_count(&self) -> Result<u64> {
+        self.store.read(|c| {
+            let n: i64 = c.query_row(
+                "SELECT count(*) FROM outbox WHERE state = 'pending'",
+                [],
+                |r| r.get(0),
+            )?;
+            Ok(n as u64)
+        })
+    }
+
+    /// Every intent, newest first (for diagnostics and the CLI).
+    pub fn list(&self, limit: u32) -> Result<Vec<QueuedIntent>> {
+        self.store.read(|c| {
+            let mut stmt = c.prepare_cached(
+                "SELECT seq, device_id, idempotency_key, payload, created_at, state, reason,
+                        updated_at
+                 FROM outbox ORDER BY seq DESC LIMIT ?1",
+            )?;
+            let rows = stmt.query_map([limit], |r| {
+                Ok((
+                    r.get::<_, i64>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, String>(2)?,
+                    r.get::<_, String>(3)?,
+                    r.get::<_, i64>(4)?,
+                    r.get::<_, String>(5)?,
+                    r.get::<_, Option<String>>(6)?,
+                    r.get::<_, i64>(7)?,
+                ))
+            })?;
+            let mut out = Vec::new();
+            for row in rows {
+                let (seq, device_id, key, payload, created, state, reason, updated) = row?;
+                out.push(QueuedIntent {
+                    intent: Intent {
+                        device_id,
+                        seq: seq as u64,
+                        idempotency_key: key,
+                        body: serde_json::from_str(&payload)?,
+                        created_at: from_ms(created),
+                    },
+                    state: match state.as_str() {
+                        "applied" => IntentState::Applied,
+                        "rejected" => IntentState::Rejected {
+                            reason: reason.unwrap_or_default(),
+                        },
+                        _ => IntentState::Pending,
+                    },
+                    updated_at: from_ms(updated),
+                });
+            }
+            Ok(out)
+        })
+    }
+}
+
+/// The device id, created on first use inside the caller's transaction.
+pub(crate) fn device_id(tx: &Transaction<'_>) -> Result<String> {
+    if let Some(id) = meta(tx, META_DEVICE)? {
+        return Ok(id);
+    }
+    let id = uuid::Uuid::now_v7().to_string();
+    tx.execute(
+        "INSERT INTO meta(key, value) VALUES (?1, ?2)",
+        params![META_DEVICE, id],
+    )?;
+    Ok(id)
+}
+
+fn meta(c: &Connection, key: &str) -> Result<Option<String>> {
+    Ok(c
+        .prepare_cached("SELECT value FROM meta WHERE key = ?1")?
+        .query_row([key], |r| r.get(0))
+        .optional()?)
+}
+
+/// Queues an intent inside the caller's transaction (the one making the local change).
+pub(crate) fn enqueue(
+    tx: &Transaction<'_>,
+    body: &IntentBody,
+    now: OffsetDateTime,
+) -> Result<Intent> {
+    let device_id = device_id(tx)?;
+    let seq = meta(tx, META_SEQ)?
+        .and_then(|s| s.parse::<u64>().ok())
+        .unwrap_or(0)
+        + 1;
+    tx.prepare_cached(
+        "INSERT INTO meta(key, value) VALUES (?1, ?2)
+         ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+    )?
+    .execute(params![META_SEQ, seq.to_string()])?;
+    let key = uuid::Uuid::now_v7().to_string();
+    tx.prepare_cached(
+        "INSERT INTO outbox(seq, device_id, idempotency_key, kind, payload, created_at,
+                            updated_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6)",
+    )?
+    .execute(params![
+        seq as i64,
+        device_id,
+        key,
+        body.kind(),
+        serde_json::to_string(body)?,
+        ms(now)
+    ])?;
+    Ok(Intent {
+        device_id,
+        seq,
+        idempotency_key: key,
+        body: body.clone(),
+        created_at: now,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn outbox() -> (tempfile::TempDir, Arc<Store>, Outbox) {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Arc::new(Store::open(dir.path().join("p.db")).unwrap());
+        (dir, store.clone(), Outbox::new(store))
+    }
+
+    fn push(store: &Store, n: u32) -> Vec<Intent> {
+        (0..n)
+            .map(|i| {
+                store
+                    .write(|tx| {
+                        enqueue(
+                            tx,
+                            &IntentBody::CartSetLine {
+                                variant_id: format!("v-{i}"),
+                                quantity: 1,
+                            },
+                            OffsetDateTime::now_utc(),
+                        )
+                    })
+                    .unwrap()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn sequence_is_gap_free_and_keys_are_uuid_v7() {
+        let (_d, store, ob) = outbox();
+        let pushed = push(&store, 5);
+        let seqs: Vec<u64> = pushed.iter().map(|i| i.seq).collect();
+        assert_eq!(seqs, [1, 2, 3, 4, 5]);
+        for i in &pushed {
+            let u = uuid::Uuid::parse_str(&i.idempotency_key).unwrap();
+            assert_eq!(u.get_version_num(), 7);
+            assert_eq!(i.device_id, ob.device_id().unwrap());
+        }
+        // A failed transaction does not burn a sequence number.
+        let r: Result<()> = store.write(|tx| {
+            enqueue(tx, &IntentBody::CartClear {}, OffsetDateTime::now_utc())?;
+            Err(Error::Outbox("abort".into()))
+        });
+        assert!(r.is_err());
+        assert_eq!(push(&store, 1)[0].seq, 6);
+    }
+
+    #[test]
+    fn batches_results_and_exactly_once() {
+        let (_d, store, ob) = outbox();
+        let pushed = push(&store, 4);
+        assert_eq!(ob.pending_count().unwrap(), 4);
+        let batch = ob.next_batch(3).unwrap();
+        assert_eq!(batch, pushed[..3].to_vec());
+        let results = vec![
+            (batch[0].idempotency_key.clone(), IntentOutcome::Applied),
+            (
+                batch[1].idempotency_key.clone(),
+                IntentOutcome::Rejected {
+                    reason: "variant gone".into(),
+                },
+            ),
+        ];
+        assert_eq!(ob.record_results(&results).unwrap(), 2);
+        // Re-recording the same outcomes is a no-op.
+        assert_eq!(ob.record_results(&results).unwrap(), 0);
+        // A rejection does not block: the next batch starts after it.
+        let next = ob.next_batch(10).unwrap();
+        assert_eq!(next.iter().map(|i| i.seq).collect::<Vec<_>>(), [3, 4]);
+        assert_eq!(ob.pending_count().unwrap(), 2);
+        // A different outcome for an ended intent is refused, atomically.
+        let flip = vec![
+            (next[0].idempotency_key.clone(), IntentOutcome::Applied),
+            (batch[0].idempotency_key.clone(), IntentOutcome::Rejected { reason: "x".into() }),
+        ];
+        assert!(matches!(ob.record_results(&flip), Err(Error::Outbox(_))));
+        assert_eq!(ob.pending_count().unwrap(), 2, "nothing half-written");
+        assert!(matches!(
+            ob.record_results(&[("nope".into(), IntentOutcome::Applied)]),
+            Err(Error::Outbox(_))
+        ));
+        let listed = ob.list(10).unwrap();
+        assert_eq!(listed.len(), 4);
+        assert_eq!(
+            listed[2].state,
+            IntentState::Rejected {
+                reason: "variant gone".into()
+            }
+        );
+    }
+}
