@@ -39,6 +39,9 @@ pub mod store;
 
 pub use error::{Error, Result};
 
+#[cfg(test)]
+pub(crate) mod fixtures;
+
 use std::path::Path;
 use std::sync::Arc;
 

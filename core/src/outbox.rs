@@ -208,6 +208,7 @@ pub(crate) fn enqueue(
     body: &IntentBody,
     now: OffsetDateTime,
 ) -> Result<Intent> {
+    let now = from_ms(ms(now)); // what the row stores
     let device_id = device_id(tx)?;
     let seq = meta(tx, META_SEQ)?
         .and_then(|s| s.parse::<u64>().ok())

@@ -262,7 +262,7 @@ fn estimate_matches(c: &Connection, t: &TextQuery) -> Result<u64> {
 /// The sort key column(s) and direction for a sort order.
 fn sort_key(sort: SortOrder, has_text: bool) -> (&'static str, bool) {
     match sort {
-        SortOrder::Relevance if has_text => ("score", false),
+        SortOrder::Relevance if has_text => (BM25, false),
         SortOrder::Relevance | SortOrder::Rating => ("p.rating_x10", true),
         SortOrder::PriceAsc => ("pp.min_minor", false),
         SortOrder::PriceDesc => ("pp.min_minor", true),
@@ -365,9 +365,8 @@ fn run_page(
     let has_text = plan.text.is_some();
     let (key_col, desc) = sort_key(q.sort, has_text);
     let mut params = plan.params.clone();
-    let score = if has_text { BM25 } else { "0.0" };
     let mut inner = format!(
-        "SELECT {HIT_COLS}, {score} AS score, {key_col} AS sort_key {}",
+        "SELECT {HIT_COLS}, {key_col} AS sort_key {}",
         plan.from_where
     );
     if let Some(title_match) = exclude_title_tier {
@@ -559,18 +558,14 @@ pub(super) fn facets(c: &Connection, q: &SearchQuery) -> Result<Facets> {
         minor_edges.push(Money::new(e.into(), q.currency)?.to_minor_units()?);
     }
     let sql = format!(
-        "SELECT CASE WHEN pp.min_minor < ?{a} THEN 0 WHEN pp.min_minor < ?{b} THEN 1
-                     WHEN pp.min_minor < ?{cc} THEN 2 WHEN pp.min_minor < ?{d} THEN 3 ELSE 4 END AS band,
-                count(*) {fw} GROUP BY band",
-        a = p.params.len() + 1,
-        b = p.params.len() + 2,
-        cc = p.params.len() + 3,
-        d = p.params.len() + 4,
-        fw = p.from_where
+        "SELECT CASE WHEN pp.min_minor < ? THEN 0 WHEN pp.min_minor < ? THEN 1
+                     WHEN pp.min_minor < ? THEN 2 WHEN pp.min_minor < ? THEN 3 ELSE 4 END AS band,
+                count(*) {} GROUP BY band",
+        p.from_where
     );
-    // Positional `?` in from_where are numbered 1..n by SQLite; the band edges follow.
-    let mut params = p.params.clone();
-    params.extend(minor_edges.iter().map(|e| Value::Integer(*e)));
+    // The band edges come first in the statement text, then the plan's parameters.
+    let mut params: Vec<Value> = minor_edges.iter().map(|e| Value::Integer(*e)).collect();
+    params.extend(p.params.iter().cloned());
     let mut counts = [0u64; 5];
     let mut stmt = c.prepare_cached(&sql)?;
     let rows = stmt.query_map(rusqlite::params_from_iter(params.iter()), |r| {

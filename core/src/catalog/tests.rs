@@ -1,1 +1,316 @@
+use super::*;
+use crate::fixtures::*;
+use crate::protocol::{CatalogAction, CatalogOp, EntityKind};
+
+fn ids(page: &SearchPage) -> Vec<&str> {
+    page.hits.iter().map(|h| h.product_id.as_str()).collect()
+}
+
+fn loaded() -> (tempfile::TempDir, crate::Profile) {
+    let (d, p) = profile();
+    let r = p.catalog().apply(&small_catalog()).unwrap();
+    assert_eq!(r.applied, small_catalog().len());
+    (d, p)
+}
+
+#[test]
+fn apply_is_idempotent_and_moves_the_cursor() {
+    let (_d, p) = loaded();
+    let ops = small_catalog();
+    let again = p.catalog().apply(&ops).unwrap();
+    assert_eq!(again.applied, 0);
+    assert_eq!(again.skipped, ops.len());
+    assert_eq!(p.catalog().cursor().unwrap(), ops.len() as u64);
+    let all = p.catalog().search(&SearchQuery::default()).unwrap();
+    assert_eq!(all.hits.len(), 4);
+    p.store().check_integrity().unwrap();
+}
+
+#[test]
+fn batch_with_non_increasing_ids_is_refused() {
+    let (_d, p) = profile();
+    let mut ops = small_catalog();
+    ops[3].op_id = 2;
+    assert!(matches!(p.catalog().apply(&ops), Err(Error::InvalidBatch(_))));
+    assert_eq!(p.catalog().cursor().unwrap(), 0);
+}
+
+#[test]
+fn a_bad_entity_fails_the_whole_batch() {
+    let (_d, p) = profile();
+    let mut ops = small_catalog();
+    // A negative price in the middle of the batch.
+    if let CatalogAction::Put { entity: Entity::Variant(v) } = &mut ops[7].action {
+        v.prices[0].amount = idr(-5);
+    }
+    assert!(matches!(p.catalog().apply(&ops), Err(Error::InvalidEntity { .. })));
+    assert_eq!(p.catalog().cursor().unwrap(), 0);
+    assert!(p.catalog().search(&SearchQuery::default()).unwrap().hits.is_empty());
+}
+
+#[test]
+fn dangling_reference_fails_the_batch_with_nothing_written() {
+    let (_d, p) = profile();
+    let ops = ops(
+        vec![
+            merchant("m1", "M"),
+            product("p1", "m1", "c-missing", "Kopi", "x", 40, 1),
+        ],
+        1,
+    );
+    let err = p.catalog().apply(&ops).unwrap_err();
+    assert!(matches!(err, Error::InvalidBatch(ref m) if m.contains("c-missing")), "{err}");
+    assert!(p.catalog().merchants().unwrap().is_empty());
+}
+
+#[test]
+fn children_may_come_before_parents_within_a_batch() {
+    let (_d, p) = profile();
+    let ops = ops(
+        vec![
+            variant("v1", "p1", 1000, StockBand::InStock),
+            product("p1", "m1", "c1", "Gula aren", "Manis", 40, 1),
+            category("c1", None, "Sembako"),
+            merchant("m1", "Toko"),
+        ],
+        1,
+    );
+    p.catalog().apply(&ops).unwrap();
+    assert_eq!(p.catalog().product("p1").unwrap().variants.len(), 1);
+}
+
+#[test]
+fn remove_deletes_product_variants_and_index_rows() {
+    let (_d, p) = loaded();
+    let before = p.catalog().search(&SearchQuery::text("kopi ")).unwrap();
+    assert!(ids(&before).contains(&"p-gayo"));
+    p.catalog()
+        .apply(&[CatalogOp {
+            op_id: 100,
+            action: CatalogAction::Remove {
+                kind: EntityKind::Product,
+                id: "p-gayo".into(),
+            },
+        }])
+        .unwrap();
+    let after = p.catalog().search(&SearchQuery::text("kopi ")).unwrap();
+    assert!(!ids(&after).contains(&"p-gayo"));
+    assert!(matches!(p.catalog().product("p-gayo"), Err(Error::UnknownProduct(_))));
+    assert!(matches!(p.catalog().variant("v-gayo-250"), Err(Error::UnknownVariant(_))));
+    // Removing again (a re-sent tombstone) is fine.
+    p.catalog()
+        .apply(&[CatalogOp {
+            op_id: 101,
+            action: CatalogAction::Remove {
+                kind: EntityKind::Product,
+                id: "p-gayo".into(),
+            },
+        }])
+        .unwrap();
+    p.store().check_integrity().unwrap();
+}
+
+#[test]
+fn updating_a_product_reindexes_it() {
+    let (_d, p) = loaded();
+    p.catalog()
+        .apply(&ops(
+            vec![product("p-toraja", "m-kopi", "c-coffee", "Teh hijau", "Daun teh", 45, 2)],
+            200,
+        ))
+        .unwrap();
+    assert!(!ids(&p.catalog().search(&SearchQuery::text("toraja ")).unwrap()).contains(&"p-toraja"));
+    assert_eq!(ids(&p.catalog().search(&SearchQuery::text("teh ")).unwrap()), ["p-toraja"]);
+    // Its variants survived the update (upsert, not replace).
+    assert_eq!(p.catalog().product("p-toraja").unwrap().variants.len(), 1);
+}
+
+#[test]
+fn search_is_case_and_diacritics_insensitive_with_prefix() {
+    let (_d, p) = loaded();
+    assert_eq!(ids(&p.catalog().search(&SearchQuery::text("CAFE")).unwrap()), ["p-kain"]);
+    assert_eq!(ids(&p.catalog().search(&SearchQuery::text("café")).unwrap()), ["p-kain"]);
+    // Search as you type.
+    assert_eq!(ids(&p.catalog().search(&SearchQuery::text("kopi ara")).unwrap()), ["p-gayo"]);
+    assert_eq!(ids(&p.catalog().search(&SearchQuery::text("pekal")).unwrap()), ["p-kemeja"]);
+}
+
+#[test]
+fn indonesian_affixes_and_english_stems_match() {
+    let (_d, p) = loaded();
+    // "pembelian" in p-gayo, "membeli" in p-kain: both found from "beli".
+    let mut found = ids(&p.catalog().search(&SearchQuery::text("beli ")).unwrap())
+        .into_iter()
+        .map(String::from)
+        .collect::<Vec<_>>();
+    found.sort();
+    assert_eq!(found, ["p-gayo", "p-kain"]);
+    // "dikirim" found from "pengiriman".
+    assert_eq!(ids(&p.catalog().search(&SearchQuery::text("pengiriman ")).unwrap()), ["p-kemeja"]);
+    // English: "shipping" finds "shipped", "brew" finds "brewing".
+    assert_eq!(ids(&p.catalog().search(&SearchQuery::text("shipping ")).unwrap()), ["p-toraja"]);
+    assert_eq!(ids(&p.catalog().search(&SearchQuery::text("brew ")).unwrap()), ["p-toraja"]);
+}
+
+#[test]
+fn title_outranks_description() {
+    let (_d, p) = profile();
+    p.catalog()
+        .apply(&ops(
+            vec![
+                merchant("m", "M"),
+                category("c", None, "C"),
+                product("p-desc", "m", "c", "Gelas kaca", "Cocok untuk kopi pagi hari", 40, 1),
+                variant("v1", "p-desc", 1000, StockBand::InStock),
+                product("p-title", "m", "c", "Kopi bubuk", "Bubuk halus", 40, 2),
+                variant("v2", "p-title", 1000, StockBand::InStock),
+            ],
+            1,
+        ))
+        .unwrap();
+    assert_eq!(ids(&p.catalog().search(&SearchQuery::text("kopi ")).unwrap()), ["p-title", "p-desc"]);
+}
+
+#[test]
+fn snippet_highlights_the_match() {
+    let (_d, p) = loaded();
+    let page = p.catalog().search(&SearchQuery::text("aceh ")).unwrap();
+    let s = page.hits[0].snippet.as_deref().unwrap();
+    assert!(s.contains("**Aceh**"), "{s}");
+}
+
+#[test]
+fn fts_syntax_never_errors() {
+    let (_d, p) = loaded();
+    for q in [
+        "\"", "\"kopi", "kopi*", "*", "NEAR(kopi, gayo)", "-kopi", "kopi:gayo", "title:kopi",
+        "AND", "OR OR", "kopi NOT gayo", "(((", "^", "'", "%", "kopi\0", "💥",
+        "a:b:c", "{title}: kopi", "kopi + gayo",
+    ] {
+        let r = p.catalog().search(&SearchQuery::text(q));
+        assert!(r.is_ok(), "{q:?}: {r:?}");
+        assert!(p.catalog().facets(&SearchQuery::text(q)).is_ok(), "{q:?}");
+    }
+    // NEAR is just a word: it matches nothing here but kopi, gayo would.
+    assert!(p.catalog().search(&SearchQuery::text("NEAR(kopi gayo)")).unwrap().hits.is_empty());
+}
+
+#[test]
+fn filters_category_tree_merchant_price_stock() {
+    let (_d, p) = loaded();
+    let q = |f: &dyn Fn(&mut SearchQuery)| {
+        let mut q = SearchQuery::default();
+        f(&mut q);
+        let mut v: Vec<String> = ids(&p.catalog().search(&q).unwrap()).into_iter().map(String::from).collect();
+        v.sort();
+        v
+    };
+    // Top category includes sub-categories.
+    assert_eq!(q(&|q| q.category_id = Some("c-food".into())), ["p-gayo", "p-toraja"]);
+    assert_eq!(q(&|q| q.merchant_id = Some("m-batik".into())), ["p-kain", "p-kemeja"]);
+    assert_eq!(
+        q(&|q| {
+            q.min_price = Some(idr(100_000));
+            q.max_price = Some(idr(200_000));
+        }),
+        ["p-kain", "p-toraja"]
+    );
+    assert_eq!(q(&|q| q.in_stock_only = true), ["p-gayo", "p-kemeja", "p-toraja"]);
+    // A price bound in another currency is a typed error.
+    let mut bad = SearchQuery::default();
+    bad.min_price = Some(Money::parse("5", Currency::USD).unwrap());
+    assert!(matches!(p.catalog().search(&bad), Err(Error::InvalidQuery(_))));
+    bad.min_price = Some(idr(10));
+    bad.max_price = Some(idr(5));
+    assert!(matches!(p.catalog().search(&bad), Err(Error::InvalidQuery(_))));
+}
+
+#[test]
+fn sorts() {
+    let (_d, p) = loaded();
+    let sorted = |s: SortOrder| {
+        let q = SearchQuery { sort: s, ..SearchQuery::default() };
+        ids(&p.catalog().search(&q).unwrap()).into_iter().map(String::from).collect::<Vec<_>>()
+    };
+    assert_eq!(sorted(SortOrder::PriceAsc), ["p-gayo", "p-toraja", "p-kain", "p-kemeja"]);
+    assert_eq!(sorted(SortOrder::PriceDesc), ["p-kemeja", "p-kain", "p-toraja", "p-gayo"]);
+    assert_eq!(sorted(SortOrder::Newest), ["p-kain", "p-kemeja", "p-toraja", "p-gayo"]);
+    assert_eq!(sorted(SortOrder::Rating), ["p-kemeja", "p-gayo", "p-toraja", "p-kain"]);
+    assert_eq!(sorted(SortOrder::Relevance), sorted(SortOrder::Rating));
+}
+
+#[test]
+fn keyset_pagination_visits_every_row_once() {
+    let (_d, p) = loaded();
+    for sort in [SortOrder::PriceAsc, SortOrder::Newest, SortOrder::Relevance] {
+        for text in ["", "kopi batik"] {
+            let mut q = SearchQuery { text: text.into(), sort, limit: 1, ..SearchQuery::default() };
+            let mut seen = Vec::new();
+            loop {
+                let page = p.catalog().search(&q).unwrap();
+                seen.extend(ids(&page).into_iter().map(String::from));
+                match page.next_cursor {
+                    Some(c) => q.cursor = Some(c),
+                    None => break,
+                }
+            }
+            let full = p.catalog().search(&SearchQuery { limit: 100, cursor: None, ..q.clone() }).unwrap();
+            assert_eq!(seen, ids(&full), "{sort:?} {text:?}");
+        }
+    }
+}
+
+#[test]
+fn bad_cursor_and_limit_are_typed_errors() {
+    let (_d, p) = loaded();
+    let mut q = SearchQuery { limit: 1, ..SearchQuery::default() };
+    let c = p.catalog().search(&q).unwrap().next_cursor.unwrap();
+    q.cursor = Some("garbage".into());
+    assert!(matches!(p.catalog().search(&q), Err(Error::InvalidQuery(_))));
+    // A cursor from another query.
+    let other = SearchQuery { text: "kopi".into(), cursor: Some(c), limit: 1, ..SearchQuery::default() };
+    assert!(matches!(p.catalog().search(&other), Err(Error::InvalidQuery(_))));
+    for limit in [0, 101] {
+        let q = SearchQuery { limit, ..SearchQuery::default() };
+        assert!(matches!(p.catalog().search(&q), Err(Error::InvalidQuery(_))));
+    }
+}
+
+#[test]
+fn facets_count_top_categories_and_price_bands() {
+    let (_d, p) = loaded();
+    let f = p.catalog().facets(&SearchQuery::default()).unwrap();
+    assert_eq!(f.total, 4);
+    let cats: Vec<(&str, u64)> = f.categories.iter().map(|c| (c.category_id.as_str(), c.count)).collect();
+    assert_eq!(cats, [("c-fashion", 2), ("c-food", 2)]);
+    let bands: Vec<u64> = f.price_bands.iter().map(|b| b.count).collect();
+    // 85k, 120k, 150k in [50k, 200k); 450k in [200k, 1M).
+    assert_eq!(bands, [0, 3, 1, 0, 0]);
+    assert_eq!(f.price_bands[1].min, idr(50_000));
+    assert_eq!(f.price_bands[1].max, Some(idr(200_000)));
+    let f = p.catalog().facets(&SearchQuery::text("batik ")).unwrap();
+    assert_eq!(f.total, 2);
+}
+
+#[test]
+fn detail_and_category_tree() {
+    let (_d, p) = loaded();
+    let d = p.catalog().product("p-gayo").unwrap();
+    assert_eq!(d.merchant.name, "Kopi Nusantara");
+    assert_eq!(
+        d.category_path.iter().map(|c| c.id.as_str()).collect::<Vec<_>>(),
+        ["c-food", "c-coffee"]
+    );
+    assert_eq!(d.variants.len(), 2);
+    assert_eq!(d.stock, StockBand::InStock);
+    // Variants come back ordered by id: "v-gayo-1k" < "v-gayo-250".
+    assert_eq!(d.variants[0].id, "v-gayo-1k");
+    assert_eq!(d.variants[0].prices[0].amount, idr(300_000));
+    let tree = p.catalog().categories().unwrap();
+    let food = tree.iter().find(|n| n.category.id == "c-food").unwrap();
+    assert_eq!(food.product_count, 2);
+    assert_eq!(food.children[0].category.id, "c-coffee");
+    assert_eq!(food.children[0].product_count, 2);
+    assert!(matches!(p.catalog().product("nope"), Err(Error::UnknownProduct(_))));
+}
 

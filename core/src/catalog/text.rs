@@ -217,6 +217,8 @@ pub fn snippet(
     }
     if to < spans.len() {
         out.push('…');
+    } else {
+        out.push_str(&text[cursor..]);
     }
     Some(out)
 }
