@@ -34,6 +34,11 @@ use std::sync::Arc;
 use time::OffsetDateTime;
 
 pub const MAX_QUANTITY: u32 = 99;
+
+fn rfc3339(t: &OffsetDateTime) -> String {
+    t.format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_else(|_| t.to_string())
+}
 pub const LOW_STOCK_MAX_QUANTITY: u32 = 5;
 
 /// Why a voucher does not apply.
@@ -41,9 +46,9 @@ pub const LOW_STOCK_MAX_QUANTITY: u32 = 5;
 pub enum VoucherRejection {
     #[error("no such voucher")]
     Unknown,
-    #[error("not valid before {0}")]
+    #[error("not valid before {}", rfc3339(.0))]
     NotYetValid(OffsetDateTime),
-    #[error("expired on {0}")]
+    #[error("expired on {}", rfc3339(.0))]
     Expired(OffsetDateTime),
     #[error("needs a minimum spend of {required}, the eligible subtotal is {subtotal}")]
     MinSpendNotMet { required: Money, subtotal: Money },

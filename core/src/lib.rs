@@ -29,7 +29,8 @@
 
 pub mod cart;
 pub mod catalog;
-// DEMO_PLACEHOLDER
+#[cfg(feature = "demo")]
+pub mod demo;
 pub mod error;
 pub mod money;
 pub mod outbox;
