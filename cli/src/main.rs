@@ -13,7 +13,11 @@ use warung_core::money::{Currency, Locale, Money};
 use warung_core::protocol::{CatalogOp, StockBand};
 
 #[derive(Parser)]
-#[command(name = "warung", version, about = "Warung: offline-first shopping from the terminal")]
+#[command(
+    name = "warung",
+    version,
+    about = "Warung: offline-first shopping from the terminal"
+)]
 struct Cli {
     /// Profile database (default: the user's data directory).
     #[arg(long, global = true, env = "WARUNG_PROFILE")]
@@ -101,8 +105,12 @@ enum CartAction {
 
 #[derive(Subcommand)]
 enum VoucherAction {
-    Apply { code: String },
-    Remove { code: String },
+    Apply {
+        code: String,
+    },
+    Remove {
+        code: String,
+    },
     /// Vouchers in the catalog.
     List,
 }
@@ -292,12 +300,18 @@ impl Ui {
             println!("(no results)");
             return;
         }
-        let mut t = table(&["product", "title", "merchant", "price", "rating", "stock", "match"]);
+        let mut t = table(&[
+            "product", "title", "merchant", "price", "rating", "stock", "match",
+        ]);
         for h in &page.hits {
             let price = if h.price_min == h.price_max {
                 self.money(&h.price_min)
             } else {
-                format!("{} – {}", self.money(&h.price_min), self.money(&h.price_max))
+                format!(
+                    "{} – {}",
+                    self.money(&h.price_min),
+                    self.money(&h.price_max)
+                )
             };
             t.add_row(vec![
                 h.product_id.clone(),
@@ -319,7 +333,10 @@ impl Ui {
         println!("  {}", path.join(" › "));
         println!(
             "  by {} ({}, {:?}) · rating {} from {} reviews",
-            d.merchant.name, d.merchant.city, d.merchant.kind, d.product.rating.average,
+            d.merchant.name,
+            d.merchant.city,
+            d.merchant.kind,
+            d.product.rating.average,
             d.product.rating.count
         );
         println!("  {}", d.product.description);
@@ -328,12 +345,17 @@ impl Ui {
         println!("  returns:  {}", d.merchant.policies.returns);
         let mut t = table(&["variant", "options", "price", "was", "stock", "weight"]);
         for v in &d.variants {
-            let price = v.prices.iter().find(|p| p.amount.currency() == self.currency);
+            let price = v
+                .prices
+                .iter()
+                .find(|p| p.amount.currency() == self.currency);
             let opts: Vec<String> = v.options.iter().map(|(k, v)| format!("{k}: {v}")).collect();
             t.add_row(vec![
                 v.id.clone(),
                 opts.join(", "),
-                price.map(|p| self.money(&p.amount)).unwrap_or_else(|| "—".into()),
+                price
+                    .map(|p| self.money(&p.amount))
+                    .unwrap_or_else(|| "—".into()),
                 price
                     .and_then(|p| p.compare_at.as_ref())
                     .map(|m| self.money(m))
@@ -369,7 +391,9 @@ impl Ui {
         }
         for g in &cart.groups {
             println!("🏪 {} — one shipment", g.merchant_name);
-            let mut t = table(&["variant", "item", "qty", "unit", "total", "discount", "note"]);
+            let mut t = table(&[
+                "variant", "item", "qty", "unit", "total", "discount", "note",
+            ]);
             for l in &g.lines {
                 let note = match l.status {
                     LineStatus::PriceChanged => {
@@ -402,7 +426,10 @@ impl Ui {
             );
         }
         for l in &cart.unavailable {
-            println!("  unavailable: {} × {} ({})", l.quantity, l.variant_id, l.title);
+            println!(
+                "  unavailable: {} × {} ({})",
+                l.quantity, l.variant_id, l.title
+            );
         }
         if let Some(v) = &cart.platform_voucher {
             match &v.rejection {
@@ -443,7 +470,10 @@ fn demo(ui: &Ui) -> CliResult {
         report.cursor
     );
     let again = profile.catalog().apply(&ops)?;
-    println!("re-applied the same batch: {} applied, {} skipped (idempotent)", again.applied, again.skipped);
+    println!(
+        "re-applied the same batch: {} applied, {} skipped (idempotent)",
+        again.applied, again.skipped
+    );
 
     step("2. Search in Indonesian: \"kopi arabika\"");
     let kopi = profile.catalog().search(&SearchQuery {

@@ -57,9 +57,19 @@ fn main() {
     let conn = Connection::open(dir.path().join("apply.db")).expect("open");
     let n = products as i64;
     let common = words_with_df(&conn, n / 100, n / 20, 40); // 1–5 % of the catalog
-    let broad = words_with_df(&conn, n / 5, n, 1); // ≥ 20 %
-    assert!(common.len() >= 10, "generator too uniform: {} common words", common.len());
-    let broad = broad.first().cloned().expect("a word matching ≥ 20 % of products");
+    // ≥ 20 %: the least frequent such word, a realistic broad query ("kopi" in a coffee shop),
+    // not the generator's near-stopwords that match almost everything.
+    let mut broad = words_with_df(&conn, n / 5, n, usize::MAX);
+    broad.reverse();
+    assert!(
+        common.len() >= 10,
+        "generator too uniform: {} common words",
+        common.len()
+    );
+    let broad = broad
+        .first()
+        .cloned()
+        .expect("a word matching ≥ 20 % of products");
     let cats: Vec<String> = conn
         .prepare("SELECT id FROM category WHERE parent_id IS NULL ORDER BY id")
         .and_then(|mut s| s.query_map([], |r| r.get(0))?.collect())
@@ -243,15 +253,19 @@ fn raw_search(c: &Connection, q: &BenchQuery) -> Vec<(String, String, i64)> {
 /// no validation, no stemming, FTS gets the raw text.
 fn raw_insert(path: &std::path::Path, products: usize) -> f64 {
     let mut c = Connection::open(path).expect("open raw");
-    c.execute_batch("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;")
-        .expect("pragmas");
+    c.execute_batch(
+        "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;",
+    )
+    .expect("pragmas");
     let started = Instant::now();
     let mut ops = synth::synthetic_ops(products, SEED).peekable();
     while ops.peek().is_some() {
         let tx = c.transaction().expect("tx");
         let mut touched: BTreeSet<String> = BTreeSet::new();
         for op in ops.by_ref().take(BATCH) {
-            let CatalogAction::Put { entity } = op.action else { continue };
+            let CatalogAction::Put { entity } = op.action else {
+                continue;
+            };
             match entity {
                 Entity::Merchant(m) => {
                     tx.prepare_cached(
@@ -261,9 +275,11 @@ fn raw_insert(path: &std::path::Path, products: usize) -> f64 {
                     .expect("merchant");
                 }
                 Entity::Category(cat) => {
-                    tx.prepare_cached("INSERT INTO category(id, parent_id, name) VALUES (?1, ?2, ?3)")
-                        .and_then(|mut s| s.execute(params![cat.id, cat.parent_id, cat.name]))
-                        .expect("category");
+                    tx.prepare_cached(
+                        "INSERT INTO category(id, parent_id, name) VALUES (?1, ?2, ?3)",
+                    )
+                    .and_then(|mut s| s.execute(params![cat.id, cat.parent_id, cat.name]))
+                    .expect("category");
                 }
                 Entity::Product(p) => {
                     let pk: i64 = tx

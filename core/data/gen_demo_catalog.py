@@ -545,10 +545,10 @@ family(
     code="KMB", cat="c-batik", n=16,
     merchants=[("m-batik-pesona", 3), ("m-sari-craft", 1)],
     brands=["Pesona", "Griya Batik", "Sekar Arum"],
-    slots={"teknik": [("Tulis", "Hand-drawn Tulis", 3.4), ("Cap", "Cap Stamped", 1.0), ("Kombinasi Tulis Cap", "Tulis-Cap Combination", 1.7)],
+    slots={"teknik": [("Tulis", "Hand-drawn Tulis", 3.0), ("Cap", "Cap Stamped", 1.0), ("Kombinasi Tulis Cap", "Tulis-Cap Combination", 1.6)],
            "motif": BATIK_MOTIFS,
            "lengan": [("Lengan Panjang", "Long Sleeve", 1.15), ("Lengan Pendek", "Short Sleeve", 1.0)],
-           "bahan": [("katun primisima", "primisima cotton", 1.0), ("katun prima", "prima cotton", 0.9), ("sutra ATBM", "handwoven silk", 1.5)]},
+           "bahan": [("katun primisima", "primisima cotton", 1.0), ("katun prima", "prima cotton", 0.95), ("sutra ATBM", "handwoven silk", 1.25)]},
     title={"id": "Kemeja Batik {teknik} Motif {motif} {lengan}", "en": "{teknik} Batik Shirt {motif} Motif, {lengan}"},
     title_nb={"id": "Kemeja Batik {teknik} Motif {motif} {lengan} Handmade Bantul",
               "en": "Handmade {teknik} Batik Shirt from Bantul, {motif}, {lengan}"},
@@ -563,7 +563,7 @@ family(
                  "Hand wash with a mild shampoo and dry in the shade."]},
     attrs={"id": {"bahan": "{bahan}", "asal": "{city}", "teknik": "batik {teknik}"},
            "en": {"material": "{bahan}", "origin": "{city}", "technique": "{teknik} batik"}},
-    price=(230000, 360000),
+    price=(265000, 330000),  # Rp250.000 (cap, short sleeve) to about Rp1.400.000 (tulis silk)
     axes=[(K_SIZE, SIZES, (2, 4))],
     weight=280,
 )

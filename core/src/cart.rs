@@ -265,9 +265,9 @@ impl Cart {
             .execute(params![code, scope, ms(now)])?;
             let view = compute_view(tx, self.currency, now)?;
             let applied = if voucher.merchant_id.is_some() {
-                view.groups.iter().find_map(|g| {
-                    g.voucher.as_ref().filter(|v| v.code == code).cloned()
-                })
+                view.groups
+                    .iter()
+                    .find_map(|g| g.voucher.as_ref().filter(|v| v.code == code).cloned())
             } else {
                 view.platform_voucher.clone()
             };
@@ -453,7 +453,8 @@ fn compute_view(
             None => platform = Some(v),
             Some(mid) => {
                 if let Some(g) = groups.iter_mut().find(|g| &g.merchant_id == mid) {
-                    let (discount, rejection) = evaluate(&v, currency, g.subtotal, g.subtotal, now)?;
+                    let (discount, rejection) =
+                        evaluate(&v, currency, g.subtotal, g.subtotal, now)?;
                     g.discount = discount;
                     let weights: Vec<Decimal> =
                         g.lines.iter().map(|l| l.line_total.amount()).collect();
@@ -539,13 +540,13 @@ fn evaluate(
         Some(VoucherRejection::Expired(v.valid_until))
     } else if spend.is_zero() {
         Some(VoucherRejection::EmptyCart)
-    } else if let Some(min) = v.min_spend.filter(|m| spend.amount() < m.amount()) {
-        Some(VoucherRejection::MinSpendNotMet {
-            required: min,
-            subtotal: spend,
-        })
     } else {
-        None
+        v.min_spend
+            .filter(|m| spend.amount() < m.amount())
+            .map(|min| VoucherRejection::MinSpendNotMet {
+                required: min,
+                subtotal: spend,
+            })
     };
     if rejection.is_some() {
         return Ok((zero, rejection));
@@ -561,7 +562,11 @@ fn evaluate(
         Discount::Fixed { amount } => *amount,
     };
     // Never more than what it applies to, never negative.
-    let d = if raw.amount() > base.amount() { base } else { raw };
+    let d = if raw.amount() > base.amount() {
+        base
+    } else {
+        raw
+    };
     Ok((if d.is_negative() { zero } else { d }, None))
 }
 

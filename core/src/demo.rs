@@ -25,8 +25,9 @@ const DEMO_CATALOG_JSON: &str = include_str!("../data/demo_catalog.json");
 /// Never in practice: the JSON is a build-time asset checked by this module's tests, so a parse
 /// failure is a bug in the generator, not a runtime condition.
 pub fn demo_entities() -> Vec<Entity> {
-    serde_json::from_str(DEMO_CATALOG_JSON)
-        .expect("core/data/demo_catalog.json is not a valid Entity array; re-run gen_demo_catalog.py")
+    serde_json::from_str(DEMO_CATALOG_JSON).expect(
+        "core/data/demo_catalog.json is not a valid Entity array; re-run gen_demo_catalog.py",
+    )
 }
 
 /// The demo catalog as a bucket's op log: one PUT per entity, `op_id` 1, 2, 3, …
@@ -48,7 +49,7 @@ mod tests {
     use crate::protocol::{Discount, EntityKind, MerchantKind, StockBand};
     use std::collections::{HashMap, HashSet};
     use time::OffsetDateTime;
-    use time::macros::datetime;
+    use time::format_description::well_known::Rfc3339;
 
     fn count(entities: &[Entity], kind: EntityKind) -> usize {
         entities.iter().filter(|e| e.kind() == kind).count()
@@ -97,7 +98,11 @@ mod tests {
     fn ids_are_unique_per_kind() {
         let mut seen = HashSet::new();
         for e in demo_entities() {
-            assert!(seen.insert((e.kind(), e.id().to_owned())), "duplicate {}", e.id());
+            assert!(
+                seen.insert((e.kind(), e.id().to_owned())),
+                "duplicate {}",
+                e.id()
+            );
         }
     }
 
@@ -125,7 +130,9 @@ mod tests {
                 }
                 Entity::Variant(v) => {
                     assert!(has(&seen, EntityKind::Product, &v.product_id), "{}", v.id);
-                    *variants_per_product.entry(v.product_id.clone()).or_default() += 1;
+                    *variants_per_product
+                        .entry(v.product_id.clone())
+                        .or_default() += 1;
                 }
                 Entity::Voucher(v) => {
                     if let Some(m) = &v.merchant_id {
@@ -139,7 +146,11 @@ mod tests {
             .iter()
             .filter(|(k, _)| *k == EntityKind::Product)
             .count();
-        assert_eq!(variants_per_product.len(), products, "a product without variants");
+        assert_eq!(
+            variants_per_product.len(),
+            products,
+            "a product without variants"
+        );
         assert!(variants_per_product.values().all(|n| (1..=4).contains(n)));
     }
 
@@ -155,7 +166,12 @@ mod tests {
                 .count();
             assert_eq!(idr, 1, "{}", v.id);
             let currencies: HashSet<_> = v.prices.iter().map(|p| p.amount.currency()).collect();
-            assert_eq!(currencies.len(), v.prices.len(), "{}: two prices in one currency", v.id);
+            assert_eq!(
+                currencies.len(),
+                v.prices.len(),
+                "{}: two prices in one currency",
+                v.id
+            );
             for p in &v.prices {
                 assert!(!p.amount.is_negative() && !p.amount.is_zero(), "{}", v.id);
                 if let Some(was) = &p.compare_at {
@@ -170,7 +186,7 @@ mod tests {
 
     #[test]
     fn vouchers_include_an_expired_one() {
-        let now: OffsetDateTime = datetime!(2026-06-01 00:00 UTC);
+        let now = OffsetDateTime::parse("2026-06-01T00:00:00Z", &Rfc3339).unwrap();
         let vouchers: Vec<_> = demo_entities()
             .into_iter()
             .filter_map(|e| match e {
@@ -183,8 +199,14 @@ mod tests {
         assert!(lebaran.valid_until < now);
         let hemat = vouchers.iter().find(|v| v.code == "HEMAT10").unwrap();
         assert!(hemat.merchant_id.is_none() && hemat.valid_from <= now && now < hemat.valid_until);
-        assert!(matches!(hemat.discount, Discount::Percent { cap: Some(_), .. }));
-        let merchants: HashSet<_> = vouchers.iter().filter_map(|v| v.merchant_id.clone()).collect();
+        assert!(matches!(
+            hemat.discount,
+            Discount::Percent { cap: Some(_), .. }
+        ));
+        let merchants: HashSet<_> = vouchers
+            .iter()
+            .filter_map(|v| v.merchant_id.clone())
+            .collect();
         assert!(merchants.len() >= 3);
         for v in &vouchers {
             assert_eq!(v.code, v.code.to_uppercase());

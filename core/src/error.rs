@@ -8,7 +8,9 @@ pub enum Error {
     #[error("money: {0}")]
     Money(#[from] MoneyError),
 
-    #[error("the database was written by a newer Warung (schema {found}, this build knows {supported}); update the app")]
+    #[error(
+        "the database was written by a newer Warung (schema {found}, this build knows {supported}); update the app"
+    )]
     SchemaTooNew { found: i64, supported: i64 },
 
     #[error("the database file is corrupt or not a Warung database: {0}")]
@@ -46,7 +48,10 @@ pub enum Error {
     OutOfStock(String),
 
     #[error("variant {variant_id} has no price in {currency}")]
-    NoPrice { variant_id: String, currency: String },
+    NoPrice {
+        variant_id: String,
+        currency: String,
+    },
 
     #[error("variant {0} is not in the cart")]
     NotInCart(String),

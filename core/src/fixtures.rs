@@ -42,7 +42,15 @@ pub fn category(id: &str, parent: Option<&str>, name: &str) -> Entity {
     })
 }
 
-pub fn product(id: &str, merchant: &str, cat: &str, title: &str, desc: &str, rating10: i64, created_day: u8) -> Entity {
+pub fn product(
+    id: &str,
+    merchant: &str,
+    cat: &str,
+    title: &str,
+    desc: &str,
+    rating10: i64,
+    created_day: u8,
+) -> Entity {
     Entity::Product(Product {
         id: id.into(),
         merchant_id: merchant.into(),
@@ -76,7 +84,12 @@ pub fn variant(id: &str, product: &str, price: i64, stock: StockBand) -> Entity 
     })
 }
 
-pub fn voucher(code: &str, merchant: Option<&str>, discount: Discount, min_spend: Option<i64>) -> Entity {
+pub fn voucher(
+    code: &str,
+    merchant: Option<&str>,
+    discount: Discount,
+    min_spend: Option<i64>,
+) -> Entity {
     Entity::Voucher(Voucher {
         code: code.into(),
         title: format!("Voucher {code}"),
@@ -111,23 +124,72 @@ pub fn small_catalog() -> Vec<CatalogOp> {
             category("c-coffee", Some("c-food"), "Kopi"),
             category("c-fashion", None, "Fashion"),
             category("c-batik", Some("c-fashion"), "Batik"),
-            product("p-gayo", "m-kopi", "c-coffee", "Kopi Arabika Gayo 250g",
-                "Biji kopi pilihan dari Aceh. Pembelian di atas dua bungkus gratis ongkir.", 48, 1),
+            product(
+                "p-gayo",
+                "m-kopi",
+                "c-coffee",
+                "Kopi Arabika Gayo 250g",
+                "Biji kopi pilihan dari Aceh. Pembelian di atas dua bungkus gratis ongkir.",
+                48,
+                1,
+            ),
             variant("v-gayo-250", "p-gayo", 85_000, InStock),
             variant("v-gayo-1k", "p-gayo", 300_000, Low),
-            product("p-toraja", "m-kopi", "c-coffee", "Toraja coffee beans",
-                "Freshly roasted beans, shipped the same day. Great for brewing.", 45, 2),
+            product(
+                "p-toraja",
+                "m-kopi",
+                "c-coffee",
+                "Toraja coffee beans",
+                "Freshly roasted beans, shipped the same day. Great for brewing.",
+                45,
+                2,
+            ),
             variant("v-toraja", "p-toraja", 120_000, InStock),
-            product("p-kemeja", "m-batik", "c-batik", "Kemeja Batik Tulis Pria",
-                "Batik tulis asli Pekalongan, dikirim dengan kemasan aman.", 49, 3),
+            product(
+                "p-kemeja",
+                "m-batik",
+                "c-batik",
+                "Kemeja Batik Tulis Pria",
+                "Batik tulis asli Pekalongan, dikirim dengan kemasan aman.",
+                49,
+                3,
+            ),
             variant("v-kemeja-m", "p-kemeja", 450_000, InStock),
             variant("v-kemeja-l", "p-kemeja", 475_000, Out),
-            product("p-kain", "m-batik", "c-batik", "Kain Batik Cap Café Motif",
-                "Kain katun primisima untuk membeli oleh-oleh.", 40, 4),
+            product(
+                "p-kain",
+                "m-batik",
+                "c-batik",
+                "Kain Batik Cap Café Motif",
+                "Kain katun primisima untuk membeli oleh-oleh.",
+                40,
+                4,
+            ),
             variant("v-kain", "p-kain", 150_000, Out),
-            voucher("HEMAT10", None, Discount::Percent { percent: Decimal::TEN, cap: Some(idr(50_000)) }, Some(100_000)),
-            voucher("KOPI5K", Some("m-kopi"), Discount::Fixed { amount: idr(5_000) }, None),
-            voucher("BATIK15", Some("m-batik"), Discount::Percent { percent: Decimal::from(15), cap: None }, Some(400_000)),
+            voucher(
+                "HEMAT10",
+                None,
+                Discount::Percent {
+                    percent: Decimal::TEN,
+                    cap: Some(idr(50_000)),
+                },
+                Some(100_000),
+            ),
+            voucher(
+                "KOPI5K",
+                Some("m-kopi"),
+                Discount::Fixed { amount: idr(5_000) },
+                None,
+            ),
+            voucher(
+                "BATIK15",
+                Some("m-batik"),
+                Discount::Percent {
+                    percent: Decimal::from(15),
+                    cap: None,
+                },
+                Some(400_000),
+            ),
         ],
         1,
     )

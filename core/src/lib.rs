@@ -36,7 +36,7 @@ pub mod money;
 pub mod outbox;
 pub mod protocol;
 pub mod store;
-// SYNTH_PLACEHOLDER
+pub mod synth;
 
 pub use error::{Error, Result};
 

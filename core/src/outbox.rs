@@ -96,9 +96,7 @@ impl Outbox {
             let mut changed = 0;
             for (key, outcome) in results {
                 let current: Option<(String, Option<String>)> = tx
-                    .prepare_cached(
-                        "SELECT state, reason FROM outbox WHERE idempotency_key = ?1",
-                    )?
+                    .prepare_cached("SELECT state, reason FROM outbox WHERE idempotency_key = ?1")?
                     .query_row([key], |r| Ok((r.get(0)?, r.get(1)?)))
                     .optional()?;
                 let Some((state, reason)) = current else {
@@ -196,8 +194,7 @@ pub(crate) fn device_id(tx: &Transaction<'_>) -> Result<String> {
 }
 
 fn meta(c: &Connection, key: &str) -> Result<Option<String>> {
-    Ok(c
-        .prepare_cached("SELECT value FROM meta WHERE key = ?1")?
+    Ok(c.prepare_cached("SELECT value FROM meta WHERE key = ?1")?
         .query_row([key], |r| r.get(0))
         .optional()?)
 }
@@ -317,7 +314,10 @@ mod tests {
         // A different outcome for an ended intent is refused, atomically.
         let flip = vec![
             (next[0].idempotency_key.clone(), IntentOutcome::Applied),
-            (batch[0].idempotency_key.clone(), IntentOutcome::Rejected { reason: "x".into() }),
+            (
+                batch[0].idempotency_key.clone(),
+                IntentOutcome::Rejected { reason: "x".into() },
+            ),
         ];
         assert!(matches!(ob.record_results(&flip), Err(Error::Outbox(_))));
         assert_eq!(ob.pending_count().unwrap(), 2, "nothing half-written");

@@ -25,6 +25,9 @@ pub struct CatalogOp {
     pub action: CatalogAction,
 }
 
+// Nearly every op is a PUT, so boxing the entity would add an allocation per op and save
+// nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "op", rename_all = "snake_case")]
 pub enum CatalogAction {
@@ -202,7 +205,10 @@ pub struct Variant {
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Discount {
     /// `percent` of the eligible subtotal, at most `cap` when given.
-    Percent { percent: Decimal, cap: Option<Money> },
+    Percent {
+        percent: Decimal,
+        cap: Option<Money>,
+    },
     /// A fixed amount off, never more than the eligible subtotal.
     Fixed { amount: Money },
 }
@@ -308,7 +314,10 @@ mod tests {
         );
         assert_eq!(body.kind(), "cart.set_line");
         let clear = serde_json::to_value(IntentBody::CartClear {}).unwrap();
-        assert_eq!(clear, serde_json::json!({"kind": "cart.clear", "payload": {}}));
+        assert_eq!(
+            clear,
+            serde_json::json!({"kind": "cart.clear", "payload": {}})
+        );
     }
 
     #[test]

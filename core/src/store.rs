@@ -258,9 +258,11 @@ mod tests {
                 // While this write transaction is open, another thread reads the old value.
                 let seen = std::thread::spawn(move || {
                     s2.read(|c| {
-                        Ok(c.query_row("SELECT value FROM meta WHERE key='k'", [], |r| {
-                            r.get::<_, String>(0)
-                        })?)
+                        Ok(
+                            c.query_row("SELECT value FROM meta WHERE key='k'", [], |r| {
+                                r.get::<_, String>(0)
+                            })?,
+                        )
                     })
                 })
                 .join()

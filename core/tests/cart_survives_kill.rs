@@ -118,7 +118,12 @@ fn cart_and_outbox_agree_after_kill_9() {
     let mut last_count = 0;
     for round in 0..8u64 {
         let mut child = Command::new(&exe)
-            .args(["--exact", "child_mutator", "--nocapture", "--test-threads=1"])
+            .args([
+                "--exact",
+                "child_mutator",
+                "--nocapture",
+                "--test-threads=1",
+            ])
             .env(CHILD_ENV, &path)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
@@ -130,12 +135,22 @@ fn cart_and_outbox_agree_after_kill_9() {
         child.wait().unwrap();
 
         let profile = Profile::open(&path, Currency::IDR).expect("opens after kill -9");
-        profile.store().check_integrity().expect("sound after kill -9");
+        profile
+            .store()
+            .check_integrity()
+            .expect("sound after kill -9");
         let (replayed, seqs) = replay(&profile);
         let expected: Vec<u64> = (1..=seqs.len() as u64).collect();
         assert_eq!(seqs, expected, "gap-free sequence after round {round}");
-        assert_eq!(current(&profile), replayed, "cart == outbox replay after round {round}");
+        assert_eq!(
+            current(&profile),
+            replayed,
+            "cart == outbox replay after round {round}"
+        );
         last_count = seqs.len();
     }
-    assert!(last_count > 50, "the child made too few mutations ({last_count}) to prove anything");
+    assert!(
+        last_count > 50,
+        "the child made too few mutations ({last_count}) to prove anything"
+    );
 }

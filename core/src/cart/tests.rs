@@ -47,15 +47,24 @@ fn quantity_and_stock_rules() {
     let cart = p.cart();
     for q in [0, -1, 100, i64::MIN, i64::MAX] {
         assert!(
-            matches!(cart.add("v-gayo-250", q), Err(Error::InvalidQuantity { .. })),
+            matches!(
+                cart.add("v-gayo-250", q),
+                Err(Error::InvalidQuantity { .. })
+            ),
             "{q}"
         );
-        assert!(matches!(cart.set_quantity("v-gayo-250", q), Err(Error::InvalidQuantity { .. })));
+        assert!(matches!(
+            cart.set_quantity("v-gayo-250", q),
+            Err(Error::InvalidQuantity { .. })
+        ));
     }
     cart.set_quantity("v-gayo-250", 99).unwrap();
     assert!(matches!(
         cart.add("v-gayo-250", 1),
-        Err(Error::InvalidQuantity { quantity: 100, max: 99 })
+        Err(Error::InvalidQuantity {
+            quantity: 100,
+            max: 99
+        })
     ));
     assert!(matches!(cart.add("nope", 1), Err(Error::UnknownVariant(_))));
     assert!(matches!(cart.add("v-kain", 1), Err(Error::OutOfStock(_))));
@@ -63,7 +72,10 @@ fn quantity_and_stock_rules() {
     cart.add("v-gayo-1k", 5).unwrap();
     assert!(matches!(
         cart.add("v-gayo-1k", 1),
-        Err(Error::InvalidQuantity { quantity: 6, max: 5 })
+        Err(Error::InvalidQuantity {
+            quantity: 6,
+            max: 5
+        })
     ));
     // Nothing of the refused calls reached the outbox: 2 successful mutations only.
     assert_eq!(p.outbox().pending_count().unwrap(), 2);
@@ -107,11 +119,18 @@ fn price_changes_and_unavailable_lines() {
     assert_eq!(line.seen_price, idr(85_000));
     assert_eq!(line.unit_price, Some(idr(90_000)));
     assert_eq!(v.unavailable.len(), 2);
-    assert!(v.unavailable.iter().all(|l| l.status == LineStatus::Unavailable));
+    assert!(
+        v.unavailable
+            .iter()
+            .all(|l| l.status == LineStatus::Unavailable)
+    );
     assert_eq!(v.total, idr(90_000), "unavailable lines count in no total");
     // Re-adding refreshes the seen price.
     cart.add("v-gayo-250", 1).unwrap();
-    assert_eq!(cart.view_at(now()).unwrap().groups[0].lines[0].status, LineStatus::Available);
+    assert_eq!(
+        cart.view_at(now()).unwrap().groups[0].lines[0].status,
+        LineStatus::Available
+    );
 }
 
 #[test]
@@ -122,7 +141,10 @@ fn platform_percent_voucher_with_cap_and_min_spend() {
     let err = cart.apply_voucher_at("hemat10", now()).unwrap_err();
     assert!(matches!(
         err,
-        Error::Voucher { reason: VoucherRejection::MinSpendNotMet { .. }, .. }
+        Error::Voucher {
+            reason: VoucherRejection::MinSpendNotMet { .. },
+            ..
+        }
     ));
     cart.add("v-toraja", 1).unwrap(); // 205.000
     let v = cart.apply_voucher_at("hemat10", now()).unwrap();
@@ -132,7 +154,10 @@ fn platform_percent_voucher_with_cap_and_min_spend() {
     assert_eq!(v.total, idr(205_000 - 20_500));
     // Line discounts add up exactly to the voucher.
     let lines: Vec<&CartLine> = v.groups.iter().flat_map(|g| &g.lines).collect();
-    assert_eq!(Money::sum(lines.iter().map(|l| &l.discount), Currency::IDR).unwrap(), idr(20_500));
+    assert_eq!(
+        Money::sum(lines.iter().map(|l| &l.discount), Currency::IDR).unwrap(),
+        idr(20_500)
+    );
     // Cap: 10% of 3 × 450.000 + … would be > 50.000.
     cart.add("v-kemeja-m", 3).unwrap();
     let v = cart.view_at(now()).unwrap();
@@ -160,7 +185,13 @@ fn merchant_vouchers_one_per_merchant_plus_platform() {
     // A merchant voucher for a merchant not in the cart is refused with a reason.
     cart.remove("v-kemeja-m").unwrap();
     let e = cart.apply_voucher_at("BATIK15", now()).unwrap_err();
-    assert!(matches!(e, Error::Voucher { reason: VoucherRejection::MerchantNotInCart(_), .. }));
+    assert!(matches!(
+        e,
+        Error::Voucher {
+            reason: VoucherRejection::MerchantNotInCart(_),
+            ..
+        }
+    ));
 }
 
 #[test]
@@ -172,15 +203,24 @@ fn voucher_validity_and_unknown_codes() {
     let early = datetime!(2025-01-01 00:00 UTC);
     assert!(matches!(
         cart.apply_voucher_at("HEMAT10", late),
-        Err(Error::Voucher { reason: VoucherRejection::Expired(_), .. })
+        Err(Error::Voucher {
+            reason: VoucherRejection::Expired(_),
+            ..
+        })
     ));
     assert!(matches!(
         cart.apply_voucher_at("HEMAT10", early),
-        Err(Error::Voucher { reason: VoucherRejection::NotYetValid(_), .. })
+        Err(Error::Voucher {
+            reason: VoucherRejection::NotYetValid(_),
+            ..
+        })
     ));
     assert!(matches!(
         cart.apply_voucher_at("NOPE", now()),
-        Err(Error::Voucher { reason: VoucherRejection::Unknown, .. })
+        Err(Error::Voucher {
+            reason: VoucherRejection::Unknown,
+            ..
+        })
     ));
     // A failed apply leaves the earlier voucher in place and writes no intent.
     cart.apply_voucher_at("HEMAT10", now()).unwrap();
@@ -211,14 +251,31 @@ fn every_mutation_queues_one_intent() {
     assert_eq!(
         bodies,
         vec![
-            IntentBody::CartSetLine { variant_id: "v-gayo-250".into(), quantity: 2 },
-            IntentBody::CartSetLine { variant_id: "v-gayo-250".into(), quantity: 3 },
-            IntentBody::CartSetLine { variant_id: "v-toraja".into(), quantity: 1 },
-            IntentBody::VoucherApply { code: "HEMAT10".into() },
-            IntentBody::CartSetLine { variant_id: "v-toraja".into(), quantity: 0 },
+            IntentBody::CartSetLine {
+                variant_id: "v-gayo-250".into(),
+                quantity: 2
+            },
+            IntentBody::CartSetLine {
+                variant_id: "v-gayo-250".into(),
+                quantity: 3
+            },
+            IntentBody::CartSetLine {
+                variant_id: "v-toraja".into(),
+                quantity: 1
+            },
+            IntentBody::VoucherApply {
+                code: "HEMAT10".into()
+            },
+            IntentBody::CartSetLine {
+                variant_id: "v-toraja".into(),
+                quantity: 0
+            },
             IntentBody::CartClear {},
         ]
     );
     assert!(intents.iter().all(|q| q.state == IntentState::Pending));
-    assert_eq!(intents.iter().map(|q| q.intent.seq).collect::<Vec<_>>(), [1, 2, 3, 4, 5, 6]);
+    assert_eq!(
+        intents.iter().map(|q| q.intent.seq).collect::<Vec<_>>(),
+        [1, 2, 3, 4, 5, 6]
+    );
 }

@@ -10,7 +10,7 @@ pub mod stem_id;
 pub mod text;
 
 pub use search::{
-    Facets, CategoryFacet, PriceBandFacet, SearchHit, SearchPage, SearchQuery, SortOrder,
+    CategoryFacet, Facets, PriceBandFacet, SearchHit, SearchPage, SearchQuery, SortOrder,
 };
 
 use crate::error::{Error, Result};
@@ -72,7 +72,7 @@ impl Catalog {
 
     /// The highest op id applied so far (0 for an empty catalog): the sync cursor.
     pub fn cursor(&self) -> Result<u64> {
-        self.store.read(|c| read_cursor(c))
+        self.store.read(read_cursor)
     }
 
     /// Applies a batch of ops in ONE transaction: all of it or none of it.
@@ -153,7 +153,8 @@ impl Catalog {
 
     pub fn merchant(&self, id: &str) -> Result<Merchant> {
         self.store.read(|c| {
-            read_merchant(c, id)?.ok_or_else(|| Error::InvalidQuery(format!("unknown merchant {id}")))
+            read_merchant(c, id)?
+                .ok_or_else(|| Error::InvalidQuery(format!("unknown merchant {id}")))
         })
     }
 
@@ -297,7 +298,11 @@ fn validate(entity: &Entity) -> Result<()> {
         Entity::Category(c) => {
             check_id("category", &c.id)?;
             if c.parent_id.as_deref() == Some(c.id.as_str()) {
-                return Err(invalid("category", &c.id, "a category cannot be its own parent"));
+                return Err(invalid(
+                    "category",
+                    &c.id,
+                    "a category cannot be its own parent",
+                ));
             }
             if c.name.trim().is_empty() {
                 return Err(invalid("category", &c.id, "name is empty"));
@@ -310,7 +315,11 @@ fn validate(entity: &Entity) -> Result<()> {
             }
             let avg = p.rating.average;
             if avg < Decimal::ZERO || avg > Decimal::from(5) {
-                return Err(invalid("product", &p.id, "rating average must be within 0..=5"));
+                return Err(invalid(
+                    "product",
+                    &p.id,
+                    "rating average must be within 0..=5",
+                ));
             }
         }
         Entity::Variant(v) => {
@@ -338,8 +347,16 @@ fn validate(entity: &Entity) -> Result<()> {
         }
         Entity::Voucher(v) => {
             check_id("voucher", &v.code)?;
-            if !v.code.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
-                return Err(invalid("voucher", &v.code, "code must be letters, digits, - or _"));
+            if !v
+                .code
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+            {
+                return Err(invalid(
+                    "voucher",
+                    &v.code,
+                    "code must be letters, digits, - or _",
+                ));
             }
             if v.valid_until <= v.valid_from {
                 return Err(invalid("voucher", &v.code, "validity window is empty"));
@@ -348,7 +365,11 @@ fn validate(entity: &Entity) -> Result<()> {
             let ok = match &v.discount {
                 Discount::Percent { percent, cap } => {
                     if *percent <= Decimal::ZERO || *percent > Decimal::ONE_HUNDRED {
-                        return Err(invalid("voucher", &v.code, "percent must be within (0, 100]"));
+                        return Err(invalid(
+                            "voucher",
+                            &v.code,
+                            "percent must be within (0, 100]",
+                        ));
                     }
                     same(cap)
                 }
@@ -360,7 +381,11 @@ fn validate(entity: &Entity) -> Result<()> {
                 }
             };
             if !ok || !same(&v.min_spend) {
-                return Err(invalid("voucher", &v.code, "amounts must be in the voucher's currency"));
+                return Err(invalid(
+                    "voucher",
+                    &v.code,
+                    "amounts must be in the voucher's currency",
+                ));
             }
         }
     }
@@ -369,7 +394,11 @@ fn validate(entity: &Entity) -> Result<()> {
 
 fn read_cursor(c: &Connection) -> Result<u64> {
     let v: Option<String> = c
-        .query_row("SELECT value FROM meta WHERE key = ?1", [META_CURSOR], |r| r.get(0))
+        .query_row(
+            "SELECT value FROM meta WHERE key = ?1",
+            [META_CURSOR],
+            |r| r.get(0),
+        )
         .optional()?;
     Ok(v.and_then(|s| s.parse().ok()).unwrap_or(0))
 }
@@ -518,8 +547,10 @@ impl<'t> Writer<'t> {
             "INSERT INTO product_fts(rowid, title, brand, description) VALUES (?1, ?2, ?3, ?4)",
         )?
         .execute(params![pk, title, brand, description])?;
-        self.refs.push(("merchant", p.merchant_id.clone(), p.id.clone()));
-        self.refs.push(("category", p.category_id.clone(), p.id.clone()));
+        self.refs
+            .push(("merchant", p.merchant_id.clone(), p.id.clone()));
+        self.refs
+            .push(("category", p.category_id.clone(), p.id.clone()));
         self.dirty_products.insert(p.id.clone());
         Ok(())
     }
@@ -563,7 +594,8 @@ impl<'t> Writer<'t> {
                 price.compare_at.map(|m| m.amount().to_string())
             ])?;
         }
-        self.refs.push(("product", v.product_id.clone(), v.id.clone()));
+        self.refs
+            .push(("product", v.product_id.clone(), v.id.clone()));
         self.dirty_products.insert(v.product_id.clone());
         Ok(())
     }
@@ -684,8 +716,20 @@ fn read_product(c: &Connection, id: &str) -> Result<Option<Product>> {
             ))
         })
         .optional()?;
-    let Some((id, merchant_id, category_id, title, description, brand, attrs, imgs, avg, n, ca, ua)) =
-        row
+    let Some((
+        id,
+        merchant_id,
+        category_id,
+        title,
+        description,
+        brand,
+        attrs,
+        imgs,
+        avg,
+        n,
+        ca,
+        ua,
+    )) = row
     else {
         return Ok(None);
     };
@@ -760,7 +804,10 @@ fn variant_prices(c: &Connection, variant_id: &str) -> Result<Vec<Price>> {
 
 const VARIANT_COLS: &str = "id, product_id, sku, options, stock, weight_grams";
 
-fn variant_from_row(c: &Connection, r: (String, String, String, String, String, i64)) -> Result<Variant> {
+fn variant_from_row(
+    c: &Connection,
+    r: (String, String, String, String, String, i64),
+) -> Result<Variant> {
     let (id, product_id, sku, options, stock, weight) = r;
     let prices = variant_prices(c, &id)?;
     Ok(Variant {
@@ -777,7 +824,14 @@ fn variant_from_row(c: &Connection, r: (String, String, String, String, String, 
 type VariantRow = (String, String, String, String, String, i64);
 
 fn variant_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<VariantRow> {
-    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?))
+    Ok((
+        r.get(0)?,
+        r.get(1)?,
+        r.get(2)?,
+        r.get(3)?,
+        r.get(4)?,
+        r.get(5)?,
+    ))
 }
 
 pub(crate) fn read_variant(c: &Connection, id: &str) -> Result<Option<Variant>> {

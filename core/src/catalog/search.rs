@@ -14,8 +14,8 @@
 //!   the rest. Title hits carry ten times the weight, so this is the order bm25 gives almost
 //!   always; the first page only scores the title tier. Narrower queries use plain bm25.
 
-use super::text::{self, Analyzer, TextQuery};
 use super::from_ms;
+use super::text::{self, Analyzer, TextQuery};
 use crate::error::{Error, Result};
 use crate::money::{Currency, Money};
 use crate::protocol::{RatingSummary, StockBand};
@@ -186,7 +186,11 @@ fn plan(q: &SearchQuery, title_only: bool) -> Result<Plan> {
     let mut sql = String::new();
     if let Some(t) = &text {
         let m = t.fts_match();
-        let m = if title_only { format!("{{title}} : ({m})") } else { m };
+        let m = if title_only {
+            format!("{{title}} : ({m})")
+        } else {
+            m
+        };
         sql.push_str(
             "FROM product_fts JOIN product p ON p.pk = product_fts.rowid
              JOIN merchant m ON m.id = p.merchant_id
@@ -241,7 +245,9 @@ fn estimate_matches(c: &Connection, t: &TextQuery) -> Result<u64> {
         let mut n: u64 = 0;
         for f in &term.forms {
             let d: i64 = c
-                .prepare_cached("SELECT coalesce(sum(doc), 0) FROM product_fts_vocab WHERE term = ?1")?
+                .prepare_cached(
+                    "SELECT coalesce(sum(doc), 0) FROM product_fts_vocab WHERE term = ?1",
+                )?
                 .query_row([f], |r| r.get(0))?;
             n = n.saturating_add(d as u64);
         }
@@ -331,7 +337,9 @@ fn decode_cursor(q: &SearchQuery, s: &str) -> Result<Cursor> {
     let key = if let Some(i) = key.strip_prefix('i') {
         Key::Int(i.parse().map_err(|_| bad())?)
     } else if let Some(f) = key.strip_prefix('f') {
-        Key::Score(f64::from_bits(u64::from_str_radix(f, 16).map_err(|_| bad())?))
+        Key::Score(f64::from_bits(
+            u64::from_str_radix(f, 16).map_err(|_| bad())?,
+        ))
     } else {
         return Err(bad());
     };
@@ -371,9 +379,8 @@ fn run_page(
     );
     if let Some(title_match) = exclude_title_tier {
         // The second tier: matches whose title does not match (those were the first tier).
-        inner.push_str(
-            " AND p.pk NOT IN (SELECT rowid FROM product_fts WHERE product_fts MATCH ?)",
-        );
+        inner
+            .push_str(" AND p.pk NOT IN (SELECT rowid FROM product_fts WHERE product_fts MATCH ?)");
         params.push(Value::Text(title_match.to_string()));
     }
     let mut sql = format!("SELECT * FROM ({inner})");
@@ -454,7 +461,11 @@ pub(super) fn search(c: &Connection, q: &SearchQuery) -> Result<SearchPage> {
             q.limit
         )));
     }
-    let after = q.cursor.as_deref().map(|s| decode_cursor(q, s)).transpose()?;
+    let after = q
+        .cursor
+        .as_deref()
+        .map(|s| decode_cursor(q, s))
+        .transpose()?;
     let full = plan(q, false)?;
     let tiered = match &full.text {
         Some(t) if q.sort == SortOrder::Relevance => estimate_matches(c, t)? > BROAD_MATCHES,

@@ -31,7 +31,10 @@ fn batch_with_non_increasing_ids_is_refused() {
     let (_d, p) = profile();
     let mut ops = small_catalog();
     ops[3].op_id = 2;
-    assert!(matches!(p.catalog().apply(&ops), Err(Error::InvalidBatch(_))));
+    assert!(matches!(
+        p.catalog().apply(&ops),
+        Err(Error::InvalidBatch(_))
+    ));
     assert_eq!(p.catalog().cursor().unwrap(), 0);
 }
 
@@ -40,12 +43,24 @@ fn a_bad_entity_fails_the_whole_batch() {
     let (_d, p) = profile();
     let mut ops = small_catalog();
     // A negative price in the middle of the batch.
-    if let CatalogAction::Put { entity: Entity::Variant(v) } = &mut ops[7].action {
+    if let CatalogAction::Put {
+        entity: Entity::Variant(v),
+    } = &mut ops[7].action
+    {
         v.prices[0].amount = idr(-5);
     }
-    assert!(matches!(p.catalog().apply(&ops), Err(Error::InvalidEntity { .. })));
+    assert!(matches!(
+        p.catalog().apply(&ops),
+        Err(Error::InvalidEntity { .. })
+    ));
     assert_eq!(p.catalog().cursor().unwrap(), 0);
-    assert!(p.catalog().search(&SearchQuery::default()).unwrap().hits.is_empty());
+    assert!(
+        p.catalog()
+            .search(&SearchQuery::default())
+            .unwrap()
+            .hits
+            .is_empty()
+    );
 }
 
 #[test]
@@ -59,7 +74,10 @@ fn dangling_reference_fails_the_batch_with_nothing_written() {
         1,
     );
     let err = p.catalog().apply(&ops).unwrap_err();
-    assert!(matches!(err, Error::InvalidBatch(ref m) if m.contains("c-missing")), "{err}");
+    assert!(
+        matches!(err, Error::InvalidBatch(ref m) if m.contains("c-missing")),
+        "{err}"
+    );
     assert!(p.catalog().merchants().unwrap().is_empty());
 }
 
@@ -95,8 +113,14 @@ fn remove_deletes_product_variants_and_index_rows() {
         .unwrap();
     let after = p.catalog().search(&SearchQuery::text("kopi ")).unwrap();
     assert!(!ids(&after).contains(&"p-gayo"));
-    assert!(matches!(p.catalog().product("p-gayo"), Err(Error::UnknownProduct(_))));
-    assert!(matches!(p.catalog().variant("v-gayo-250"), Err(Error::UnknownVariant(_))));
+    assert!(matches!(
+        p.catalog().product("p-gayo"),
+        Err(Error::UnknownProduct(_))
+    ));
+    assert!(matches!(
+        p.catalog().variant("v-gayo-250"),
+        Err(Error::UnknownVariant(_))
+    ));
     // Removing again (a re-sent tombstone) is fine.
     p.catalog()
         .apply(&[CatalogOp {
@@ -115,12 +139,25 @@ fn updating_a_product_reindexes_it() {
     let (_d, p) = loaded();
     p.catalog()
         .apply(&ops(
-            vec![product("p-toraja", "m-kopi", "c-coffee", "Teh hijau", "Daun teh", 45, 2)],
+            vec![product(
+                "p-toraja",
+                "m-kopi",
+                "c-coffee",
+                "Teh hijau",
+                "Daun teh",
+                45,
+                2,
+            )],
             200,
         ))
         .unwrap();
-    assert!(!ids(&p.catalog().search(&SearchQuery::text("toraja ")).unwrap()).contains(&"p-toraja"));
-    assert_eq!(ids(&p.catalog().search(&SearchQuery::text("teh ")).unwrap()), ["p-toraja"]);
+    assert!(
+        !ids(&p.catalog().search(&SearchQuery::text("toraja ")).unwrap()).contains(&"p-toraja")
+    );
+    assert_eq!(
+        ids(&p.catalog().search(&SearchQuery::text("teh ")).unwrap()),
+        ["p-toraja"]
+    );
     // Its variants survived the update (upsert, not replace).
     assert_eq!(p.catalog().product("p-toraja").unwrap().variants.len(), 1);
 }
@@ -128,11 +165,23 @@ fn updating_a_product_reindexes_it() {
 #[test]
 fn search_is_case_and_diacritics_insensitive_with_prefix() {
     let (_d, p) = loaded();
-    assert_eq!(ids(&p.catalog().search(&SearchQuery::text("CAFE")).unwrap()), ["p-kain"]);
-    assert_eq!(ids(&p.catalog().search(&SearchQuery::text("café")).unwrap()), ["p-kain"]);
+    assert_eq!(
+        ids(&p.catalog().search(&SearchQuery::text("CAFE")).unwrap()),
+        ["p-kain"]
+    );
+    assert_eq!(
+        ids(&p.catalog().search(&SearchQuery::text("café")).unwrap()),
+        ["p-kain"]
+    );
     // Search as you type.
-    assert_eq!(ids(&p.catalog().search(&SearchQuery::text("kopi ara")).unwrap()), ["p-gayo"]);
-    assert_eq!(ids(&p.catalog().search(&SearchQuery::text("pekal")).unwrap()), ["p-kemeja"]);
+    assert_eq!(
+        ids(&p.catalog().search(&SearchQuery::text("kopi ara")).unwrap()),
+        ["p-gayo"]
+    );
+    assert_eq!(
+        ids(&p.catalog().search(&SearchQuery::text("pekal")).unwrap()),
+        ["p-kemeja"]
+    );
 }
 
 #[test]
@@ -146,10 +195,22 @@ fn indonesian_affixes_and_english_stems_match() {
     found.sort();
     assert_eq!(found, ["p-gayo", "p-kain"]);
     // "dikirim" found from "pengiriman".
-    assert_eq!(ids(&p.catalog().search(&SearchQuery::text("pengiriman ")).unwrap()), ["p-kemeja"]);
+    assert_eq!(
+        ids(&p
+            .catalog()
+            .search(&SearchQuery::text("pengiriman "))
+            .unwrap()),
+        ["p-kemeja"]
+    );
     // English: "shipping" finds "shipped", "brew" finds "brewing".
-    assert_eq!(ids(&p.catalog().search(&SearchQuery::text("shipping ")).unwrap()), ["p-toraja"]);
-    assert_eq!(ids(&p.catalog().search(&SearchQuery::text("brew ")).unwrap()), ["p-toraja"]);
+    assert_eq!(
+        ids(&p.catalog().search(&SearchQuery::text("shipping ")).unwrap()),
+        ["p-toraja"]
+    );
+    assert_eq!(
+        ids(&p.catalog().search(&SearchQuery::text("brew ")).unwrap()),
+        ["p-toraja"]
+    );
 }
 
 #[test]
@@ -160,7 +221,15 @@ fn title_outranks_description() {
             vec![
                 merchant("m", "M"),
                 category("c", None, "C"),
-                product("p-desc", "m", "c", "Gelas kaca", "Cocok untuk kopi pagi hari", 40, 1),
+                product(
+                    "p-desc",
+                    "m",
+                    "c",
+                    "Gelas kaca",
+                    "Cocok untuk kopi pagi hari",
+                    40,
+                    1,
+                ),
                 variant("v1", "p-desc", 1000, StockBand::InStock),
                 product("p-title", "m", "c", "Kopi bubuk", "Bubuk halus", 40, 2),
                 variant("v2", "p-title", 1000, StockBand::InStock),
@@ -168,7 +237,10 @@ fn title_outranks_description() {
             1,
         ))
         .unwrap();
-    assert_eq!(ids(&p.catalog().search(&SearchQuery::text("kopi ")).unwrap()), ["p-title", "p-desc"]);
+    assert_eq!(
+        ids(&p.catalog().search(&SearchQuery::text("kopi ")).unwrap()),
+        ["p-title", "p-desc"]
+    );
 }
 
 #[test]
@@ -183,16 +255,39 @@ fn snippet_highlights_the_match() {
 fn fts_syntax_never_errors() {
     let (_d, p) = loaded();
     for q in [
-        "\"", "\"kopi", "kopi*", "*", "NEAR(kopi, gayo)", "-kopi", "kopi:gayo", "title:kopi",
-        "AND", "OR OR", "kopi NOT gayo", "(((", "^", "'", "%", "kopi\0", "💥",
-        "a:b:c", "{title}: kopi", "kopi + gayo",
+        "\"",
+        "\"kopi",
+        "kopi*",
+        "*",
+        "NEAR(kopi, gayo)",
+        "-kopi",
+        "kopi:gayo",
+        "title:kopi",
+        "AND",
+        "OR OR",
+        "kopi NOT gayo",
+        "(((",
+        "^",
+        "'",
+        "%",
+        "kopi\0",
+        "💥",
+        "a:b:c",
+        "{title}: kopi",
+        "kopi + gayo",
     ] {
         let r = p.catalog().search(&SearchQuery::text(q));
         assert!(r.is_ok(), "{q:?}: {r:?}");
         assert!(p.catalog().facets(&SearchQuery::text(q)).is_ok(), "{q:?}");
     }
     // NEAR is just a word: it matches nothing here but kopi, gayo would.
-    assert!(p.catalog().search(&SearchQuery::text("NEAR(kopi gayo)")).unwrap().hits.is_empty());
+    assert!(
+        p.catalog()
+            .search(&SearchQuery::text("NEAR(kopi gayo)"))
+            .unwrap()
+            .hits
+            .is_empty()
+    );
 }
 
 #[test]
@@ -201,13 +296,22 @@ fn filters_category_tree_merchant_price_stock() {
     let q = |f: &dyn Fn(&mut SearchQuery)| {
         let mut q = SearchQuery::default();
         f(&mut q);
-        let mut v: Vec<String> = ids(&p.catalog().search(&q).unwrap()).into_iter().map(String::from).collect();
+        let mut v: Vec<String> = ids(&p.catalog().search(&q).unwrap())
+            .into_iter()
+            .map(String::from)
+            .collect();
         v.sort();
         v
     };
     // Top category includes sub-categories.
-    assert_eq!(q(&|q| q.category_id = Some("c-food".into())), ["p-gayo", "p-toraja"]);
-    assert_eq!(q(&|q| q.merchant_id = Some("m-batik".into())), ["p-kain", "p-kemeja"]);
+    assert_eq!(
+        q(&|q| q.category_id = Some("c-food".into())),
+        ["p-gayo", "p-toraja"]
+    );
+    assert_eq!(
+        q(&|q| q.merchant_id = Some("m-batik".into())),
+        ["p-kain", "p-kemeja"]
+    );
     assert_eq!(
         q(&|q| {
             q.min_price = Some(idr(100_000));
@@ -215,27 +319,56 @@ fn filters_category_tree_merchant_price_stock() {
         }),
         ["p-kain", "p-toraja"]
     );
-    assert_eq!(q(&|q| q.in_stock_only = true), ["p-gayo", "p-kemeja", "p-toraja"]);
+    assert_eq!(
+        q(&|q| q.in_stock_only = true),
+        ["p-gayo", "p-kemeja", "p-toraja"]
+    );
     // A price bound in another currency is a typed error.
-    let mut bad = SearchQuery::default();
-    bad.min_price = Some(Money::parse("5", Currency::USD).unwrap());
-    assert!(matches!(p.catalog().search(&bad), Err(Error::InvalidQuery(_))));
+    let mut bad = SearchQuery {
+        min_price: Some(Money::parse("5", Currency::USD).unwrap()),
+        ..SearchQuery::default()
+    };
+    assert!(matches!(
+        p.catalog().search(&bad),
+        Err(Error::InvalidQuery(_))
+    ));
     bad.min_price = Some(idr(10));
     bad.max_price = Some(idr(5));
-    assert!(matches!(p.catalog().search(&bad), Err(Error::InvalidQuery(_))));
+    assert!(matches!(
+        p.catalog().search(&bad),
+        Err(Error::InvalidQuery(_))
+    ));
 }
 
 #[test]
 fn sorts() {
     let (_d, p) = loaded();
     let sorted = |s: SortOrder| {
-        let q = SearchQuery { sort: s, ..SearchQuery::default() };
-        ids(&p.catalog().search(&q).unwrap()).into_iter().map(String::from).collect::<Vec<_>>()
+        let q = SearchQuery {
+            sort: s,
+            ..SearchQuery::default()
+        };
+        ids(&p.catalog().search(&q).unwrap())
+            .into_iter()
+            .map(String::from)
+            .collect::<Vec<_>>()
     };
-    assert_eq!(sorted(SortOrder::PriceAsc), ["p-gayo", "p-toraja", "p-kain", "p-kemeja"]);
-    assert_eq!(sorted(SortOrder::PriceDesc), ["p-kemeja", "p-kain", "p-toraja", "p-gayo"]);
-    assert_eq!(sorted(SortOrder::Newest), ["p-kain", "p-kemeja", "p-toraja", "p-gayo"]);
-    assert_eq!(sorted(SortOrder::Rating), ["p-kemeja", "p-gayo", "p-toraja", "p-kain"]);
+    assert_eq!(
+        sorted(SortOrder::PriceAsc),
+        ["p-gayo", "p-toraja", "p-kain", "p-kemeja"]
+    );
+    assert_eq!(
+        sorted(SortOrder::PriceDesc),
+        ["p-kemeja", "p-kain", "p-toraja", "p-gayo"]
+    );
+    assert_eq!(
+        sorted(SortOrder::Newest),
+        ["p-kain", "p-kemeja", "p-toraja", "p-gayo"]
+    );
+    assert_eq!(
+        sorted(SortOrder::Rating),
+        ["p-kemeja", "p-gayo", "p-toraja", "p-kain"]
+    );
     assert_eq!(sorted(SortOrder::Relevance), sorted(SortOrder::Rating));
 }
 
@@ -244,7 +377,12 @@ fn keyset_pagination_visits_every_row_once() {
     let (_d, p) = loaded();
     for sort in [SortOrder::PriceAsc, SortOrder::Newest, SortOrder::Relevance] {
         for text in ["", "kopi batik"] {
-            let mut q = SearchQuery { text: text.into(), sort, limit: 1, ..SearchQuery::default() };
+            let mut q = SearchQuery {
+                text: text.into(),
+                sort,
+                limit: 1,
+                ..SearchQuery::default()
+            };
             let mut seen = Vec::new();
             loop {
                 let page = p.catalog().search(&q).unwrap();
@@ -254,7 +392,14 @@ fn keyset_pagination_visits_every_row_once() {
                     None => break,
                 }
             }
-            let full = p.catalog().search(&SearchQuery { limit: 100, cursor: None, ..q.clone() }).unwrap();
+            let full = p
+                .catalog()
+                .search(&SearchQuery {
+                    limit: 100,
+                    cursor: None,
+                    ..q.clone()
+                })
+                .unwrap();
             assert_eq!(seen, ids(&full), "{sort:?} {text:?}");
         }
     }
@@ -263,16 +408,36 @@ fn keyset_pagination_visits_every_row_once() {
 #[test]
 fn bad_cursor_and_limit_are_typed_errors() {
     let (_d, p) = loaded();
-    let mut q = SearchQuery { limit: 1, ..SearchQuery::default() };
+    let mut q = SearchQuery {
+        limit: 1,
+        ..SearchQuery::default()
+    };
     let c = p.catalog().search(&q).unwrap().next_cursor.unwrap();
     q.cursor = Some("garbage".into());
-    assert!(matches!(p.catalog().search(&q), Err(Error::InvalidQuery(_))));
+    assert!(matches!(
+        p.catalog().search(&q),
+        Err(Error::InvalidQuery(_))
+    ));
     // A cursor from another query.
-    let other = SearchQuery { text: "kopi".into(), cursor: Some(c), limit: 1, ..SearchQuery::default() };
-    assert!(matches!(p.catalog().search(&other), Err(Error::InvalidQuery(_))));
+    let other = SearchQuery {
+        text: "kopi".into(),
+        cursor: Some(c),
+        limit: 1,
+        ..SearchQuery::default()
+    };
+    assert!(matches!(
+        p.catalog().search(&other),
+        Err(Error::InvalidQuery(_))
+    ));
     for limit in [0, 101] {
-        let q = SearchQuery { limit, ..SearchQuery::default() };
-        assert!(matches!(p.catalog().search(&q), Err(Error::InvalidQuery(_))));
+        let q = SearchQuery {
+            limit,
+            ..SearchQuery::default()
+        };
+        assert!(matches!(
+            p.catalog().search(&q),
+            Err(Error::InvalidQuery(_))
+        ));
     }
 }
 
@@ -281,7 +446,11 @@ fn facets_count_top_categories_and_price_bands() {
     let (_d, p) = loaded();
     let f = p.catalog().facets(&SearchQuery::default()).unwrap();
     assert_eq!(f.total, 4);
-    let cats: Vec<(&str, u64)> = f.categories.iter().map(|c| (c.category_id.as_str(), c.count)).collect();
+    let cats: Vec<(&str, u64)> = f
+        .categories
+        .iter()
+        .map(|c| (c.category_id.as_str(), c.count))
+        .collect();
     assert_eq!(cats, [("c-fashion", 2), ("c-food", 2)]);
     let bands: Vec<u64> = f.price_bands.iter().map(|b| b.count).collect();
     // 85k, 120k, 150k in [50k, 200k); 450k in [200k, 1M).
@@ -298,7 +467,10 @@ fn detail_and_category_tree() {
     let d = p.catalog().product("p-gayo").unwrap();
     assert_eq!(d.merchant.name, "Kopi Nusantara");
     assert_eq!(
-        d.category_path.iter().map(|c| c.id.as_str()).collect::<Vec<_>>(),
+        d.category_path
+            .iter()
+            .map(|c| c.id.as_str())
+            .collect::<Vec<_>>(),
         ["c-food", "c-coffee"]
     );
     assert_eq!(d.variants.len(), 2);
@@ -311,6 +483,8 @@ fn detail_and_category_tree() {
     assert_eq!(food.product_count, 2);
     assert_eq!(food.children[0].category.id, "c-coffee");
     assert_eq!(food.children[0].product_count, 2);
-    assert!(matches!(p.catalog().product("nope"), Err(Error::UnknownProduct(_))));
+    assert!(matches!(
+        p.catalog().product("nope"),
+        Err(Error::UnknownProduct(_))
+    ));
 }
-

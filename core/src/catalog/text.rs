@@ -230,7 +230,10 @@ mod tests {
     #[test]
     fn folding_drops_case_and_accents() {
         assert_eq!(fold("KÓPI Café"), "kopi cafe");
-        assert_eq!(words("Kopi-Gayo, 250g!").collect::<Vec<_>>(), ["kopi", "gayo", "250g"]);
+        assert_eq!(
+            words("Kopi-Gayo, 250g!").collect::<Vec<_>>(),
+            ["kopi", "gayo", "250g"]
+        );
     }
 
     #[test]
@@ -245,15 +248,26 @@ mod tests {
     fn fts_syntax_in_input_is_inert() {
         let mut a = Analyzer::default();
         for input in [
-            "\"kopi", "kopi*", "NEAR(kopi gayo)", "-kopi", "title:kopi", "kopi AND", "(",
-            "^kopi", "kopi OR batik", "'; DROP TABLE product; --",
+            "\"kopi",
+            "kopi*",
+            "NEAR(kopi gayo)",
+            "-kopi",
+            "title:kopi",
+            "kopi AND",
+            "(",
+            "^kopi",
+            "kopi OR batik",
+            "'; DROP TABLE product; --",
         ] {
             if let Some(q) = a.query(input) {
                 let m = q.fts_match();
                 // Every word is quoted; the only operators are the ones we emit.
                 for tok in m.split(['(', ')', ' ']).filter(|t| !t.is_empty()) {
                     assert!(
-                        tok == "OR" || tok == "AND" || (tok.starts_with('"') && (tok.ends_with('"') || tok.ends_with("\"*"))),
+                        tok == "OR"
+                            || tok == "AND"
+                            || (tok.starts_with('"')
+                                && (tok.ends_with('"') || tok.ends_with("\"*"))),
                         "{input:?} produced {m:?}"
                     );
                 }
