@@ -19,8 +19,8 @@ use super::text::{self, Analyzer, TextQuery};
 use crate::error::{Error, Result};
 use crate::money::{Currency, Money};
 use crate::protocol::{RatingSummary, StockBand};
-use rusqlite::Connection;
 use rusqlite::types::Value;
+use rusqlite::{Connection, OptionalExtension, params};
 use std::cell::RefCell;
 
 /// Above this many estimated matches a relevance query is ranked in tiers (see module docs).
@@ -159,12 +159,59 @@ fn with_analyzer<T>(f: impl FnOnce(&mut Analyzer) -> T) -> T {
     ANALYZER.with(|a| f(&mut a.borrow_mut()))
 }
 
-/// The parts of the SQL shared by search and facets.
+/// A query, parsed and validated, as SQL pieces.
 struct Plan {
     text: Option<TextQuery>,
-    /// FROM + WHERE without keyset or order.
-    from_where: String,
-    params: Vec<Value>,
+    /// The FTS5 MATCH expression (None when browsing).
+    fts_match: Option<String>,
+    /// `AND …` conditions on `p` (product) and `pp` (product_price), with their parameters.
+    filters: String,
+    filter_params: Vec<Value>,
+    /// Whether the filters or the sort need the product row (not just the FTS row and price).
+    needs_product: bool,
+}
+
+impl Plan {
+    /// FROM + WHERE for every matching row. The FTS table drives the join (CROSS JOIN fixes
+    /// the order): left to itself, SQLite may start from a category index and run the MATCH
+    /// once per product, which is a hundred times slower.
+    fn from_where(&self, currency: Currency, with_product: bool) -> (String, Vec<Value>) {
+        let mut params = Vec::new();
+        let product = with_product || self.needs_product;
+        let sql = match &self.fts_match {
+            Some(m) => {
+                params.push(Value::Text(currency.code().into()));
+                params.push(Value::Text(m.clone()));
+                format!(
+                    "FROM product_fts CROSS JOIN product_price pp
+                       ON pp.product_pk = product_fts.rowid AND pp.currency = ?
+                     {} WHERE product_fts MATCH ?",
+                    if product {
+                        "CROSS JOIN product p ON p.pk = product_fts.rowid"
+                    } else {
+                        ""
+                    }
+                )
+            }
+            None => {
+                params.push(Value::Text(currency.code().into()));
+                "FROM product p JOIN product_price pp
+                   ON pp.product_pk = p.pk AND pp.currency = ? WHERE 1"
+                    .to_string()
+            }
+        };
+        params.extend(self.filter_params.iter().cloned());
+        (format!("{sql}{}", self.filters), params)
+    }
+
+    /// The row id column of the driving table.
+    fn pk_col(&self) -> &'static str {
+        if self.fts_match.is_some() {
+            "product_fts.rowid"
+        } else {
+            "p.pk"
+        }
+    }
 }
 
 fn plan(q: &SearchQuery, title_only: bool) -> Result<Plan> {
@@ -182,58 +229,50 @@ fn plan(q: &SearchQuery, title_only: bool) -> Result<Plan> {
         return Err(Error::InvalidQuery("min_price is above max_price".into()));
     }
     let text = with_analyzer(|a| a.query(&q.text));
-    let mut params: Vec<Value> = Vec::new();
-    let mut sql = String::new();
-    if let Some(t) = &text {
+    let fts_match = text.as_ref().map(|t| {
         let m = t.fts_match();
-        let m = if title_only {
+        if title_only {
             format!("{{title}} : ({m})")
         } else {
             m
-        };
-        sql.push_str(
-            "FROM product_fts JOIN product p ON p.pk = product_fts.rowid
-             JOIN merchant m ON m.id = p.merchant_id
-             JOIN product_price pp ON pp.product_pk = p.pk AND pp.currency = ?
-             WHERE product_fts MATCH ?",
-        );
-        params.push(Value::Text(q.currency.code().into()));
-        params.push(Value::Text(m));
-    } else {
-        sql.push_str(
-            "FROM product p JOIN merchant m ON m.id = p.merchant_id
-             JOIN product_price pp ON pp.product_pk = p.pk AND pp.currency = ?
-             WHERE 1",
-        );
-        params.push(Value::Text(q.currency.code().into()));
-    }
+        }
+    });
+    let mut filters = String::new();
+    let mut filter_params: Vec<Value> = Vec::new();
+    let mut needs_product = matches!(q.sort, SortOrder::Newest | SortOrder::Rating)
+        || (q.sort == SortOrder::Relevance && text.is_none());
     if let Some(c) = &q.category_id {
-        sql.push_str(
+        filters.push_str(
             " AND p.category_id IN (WITH RECURSIVE sub(id) AS (SELECT ?
                 UNION SELECT c.id FROM category c JOIN sub ON c.parent_id = sub.id)
               SELECT id FROM sub)",
         );
-        params.push(Value::Text(c.clone()));
+        filter_params.push(Value::Text(c.clone()));
+        needs_product = true;
     }
     if let Some(m) = &q.merchant_id {
-        sql.push_str(" AND p.merchant_id = ?");
-        params.push(Value::Text(m.clone()));
+        filters.push_str(" AND p.merchant_id = ?");
+        filter_params.push(Value::Text(m.clone()));
+        needs_product = true;
     }
     if let Some(lo) = &q.min_price {
-        sql.push_str(" AND pp.min_minor >= ?");
-        params.push(Value::Integer(lo.to_minor_units()?));
+        filters.push_str(" AND pp.min_minor >= ?");
+        filter_params.push(Value::Integer(lo.to_minor_units()?));
     }
     if let Some(hi) = &q.max_price {
-        sql.push_str(" AND pp.min_minor <= ?");
-        params.push(Value::Integer(hi.to_minor_units()?));
+        filters.push_str(" AND pp.min_minor <= ?");
+        filter_params.push(Value::Integer(hi.to_minor_units()?));
     }
     if q.in_stock_only {
-        sql.push_str(" AND p.stock <> 'out'");
+        filters.push_str(" AND p.stock <> 'out'");
+        needs_product = true;
     }
     Ok(Plan {
         text,
-        from_where: sql,
-        params,
+        fts_match,
+        filters,
+        filter_params,
+        needs_product,
     })
 }
 
@@ -350,43 +389,32 @@ fn decode_cursor(q: &SearchQuery, s: &str) -> Result<Cursor> {
     })
 }
 
-const HIT_COLS: &str = "p.pk, p.id, p.title, p.brand, p.merchant_id, m.name, p.category_id,
-    pp.min_minor, pp.max_minor, p.rating_avg, p.rating_count, p.stock,
-    json_extract(p.image_urls, '$[0]'), p.description, p.created_at";
-
-struct Row {
-    pk: i64,
-    key: Key,
-    hit: SearchHit,
-    description: String,
-}
-
-/// One page of one tier.
-fn run_page(
+/// One page of one tier: the sort keys and row ids of up to `limit` rows after `after`.
+/// Only ids and keys go through the sorter; the hits are read afterwards for the few rows
+/// kept (see [`read_hit`]).
+fn page_keys(
     c: &Connection,
     q: &SearchQuery,
     plan: &Plan,
     after: Option<Cursor>,
     exclude_title_tier: Option<&str>,
     limit: u32,
-) -> Result<Vec<Row>> {
+) -> Result<Vec<(i64, Key)>> {
     let has_text = plan.text.is_some();
     let (key_col, desc) = sort_key(q.sort, has_text);
-    let mut params = plan.params.clone();
-    let mut inner = format!(
-        "SELECT {HIT_COLS}, {key_col} AS sort_key {}",
-        plan.from_where
-    );
+    let (from_where, mut params) = plan.from_where(q.currency, false);
+    let pk = plan.pk_col();
+    let mut sql = format!("SELECT {pk}, {key_col} {from_where}");
     if let Some(title_match) = exclude_title_tier {
         // The second tier: matches whose title does not match (those were the first tier).
-        inner
-            .push_str(" AND p.pk NOT IN (SELECT rowid FROM product_fts WHERE product_fts MATCH ?)");
+        sql.push_str(&format!(
+            " AND {pk} NOT IN (SELECT rowid FROM product_fts WHERE product_fts MATCH ?)"
+        ));
         params.push(Value::Text(title_match.to_string()));
     }
-    let mut sql = format!("SELECT * FROM ({inner})");
     if let Some(cur) = after {
         let op = if desc { "<" } else { ">" };
-        sql.push_str(&format!(" WHERE (sort_key, pk) {op} (?, ?)"));
+        sql.push_str(&format!(" AND ({key_col}, {pk}) {op} (?, ?)"));
         params.push(match cur.key {
             Key::Int(i) => Value::Integer(i),
             Key::Score(f) => Value::Real(f),
@@ -394,64 +422,80 @@ fn run_page(
         params.push(Value::Integer(cur.pk));
     }
     let dir = if desc { "DESC" } else { "ASC" };
-    sql.push_str(&format!(" ORDER BY sort_key {dir}, pk {dir} LIMIT ?"));
+    sql.push_str(&format!(" ORDER BY 2 {dir}, 1 {dir} LIMIT ?"));
     params.push(Value::Integer(limit as i64));
-
+    let score = has_text && q.sort == SortOrder::Relevance;
     let mut stmt = c.prepare_cached(&sql)?;
     let rows = stmt.query_map(rusqlite::params_from_iter(params.iter()), |r| {
-        let key = if has_text && q.sort == SortOrder::Relevance {
-            Key::Score(r.get::<_, f64>("sort_key")?)
+        let key = if score {
+            Key::Score(r.get::<_, f64>(1)?)
         } else {
-            Key::Int(r.get::<_, i64>("sort_key")?)
+            Key::Int(r.get::<_, i64>(1)?)
         };
-        Ok((
-            r.get::<_, i64>(0)?,
-            key,
-            r.get::<_, String>(1)?,
-            r.get::<_, String>(2)?,
-            r.get::<_, Option<String>>(3)?,
-            r.get::<_, String>(4)?,
-            r.get::<_, String>(5)?,
-            r.get::<_, Option<String>>(6)?,
-            r.get::<_, i64>(7)?,
-            r.get::<_, i64>(8)?,
-            r.get::<_, String>(9)?,
-            r.get::<_, i64>(10)?,
-            r.get::<_, String>(11)?,
-            r.get::<_, Option<String>>(12)?,
-            r.get::<_, String>(13)?,
-            r.get::<_, i64>(14)?,
-        ))
+        Ok((r.get::<_, i64>(0)?, key))
     })?;
-    let mut out = Vec::new();
-    for row in rows {
-        let (pk, key, id, title, brand, mid, mname, cat, lo, hi, avg, n, stock, img, desc_, ca) =
-            row?;
-        out.push(Row {
-            pk,
-            key,
-            description: desc_,
-            hit: SearchHit {
-                product_id: id,
-                title,
-                brand,
-                merchant_id: mid,
-                merchant_name: mname,
-                category_id: cat,
-                price_min: Money::from_minor_units(lo, q.currency)?,
-                price_max: Money::from_minor_units(hi, q.currency)?,
-                rating: RatingSummary {
-                    average: avg.parse().unwrap_or_default(),
-                    count: n.try_into().unwrap_or(0),
-                },
-                stock: StockBand::parse(&stock).unwrap_or(StockBand::Out),
-                image_url: img,
-                snippet: None,
-                created_at: from_ms(ca),
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// The hit for one product row, and its description (for the snippet).
+fn read_hit(c: &Connection, pk: i64, currency: Currency) -> Result<Option<(SearchHit, String)>> {
+    let mut stmt = c.prepare_cached(
+        "SELECT p.id, p.title, p.brand, p.merchant_id, m.name, p.category_id,
+                pp.min_minor, pp.max_minor, p.rating_avg, p.rating_count, p.stock,
+                json_extract(p.image_urls, '$[0]'), p.description, p.created_at
+         FROM product p JOIN merchant m ON m.id = p.merchant_id
+         JOIN product_price pp ON pp.product_pk = p.pk AND pp.currency = ?2
+         WHERE p.pk = ?1",
+    )?;
+    let row = stmt
+        .query_row(params![pk, currency.code()], |r| {
+            Ok((
+                (
+                    r.get::<_, String>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, Option<String>>(2)?,
+                    r.get::<_, String>(3)?,
+                    r.get::<_, String>(4)?,
+                    r.get::<_, Option<String>>(5)?,
+                ),
+                (
+                    r.get::<_, i64>(6)?,
+                    r.get::<_, i64>(7)?,
+                    r.get::<_, String>(8)?,
+                    r.get::<_, i64>(9)?,
+                    r.get::<_, String>(10)?,
+                    r.get::<_, Option<String>>(11)?,
+                    r.get::<_, String>(12)?,
+                    r.get::<_, i64>(13)?,
+                ),
+            ))
+        })
+        .optional()?;
+    let Some(((id, title, brand, mid, mname, cat), (lo, hi, avg, n, stock, img, desc, ca))) = row
+    else {
+        return Ok(None);
+    };
+    Ok(Some((
+        SearchHit {
+            product_id: id,
+            title,
+            brand,
+            merchant_id: mid,
+            merchant_name: mname,
+            category_id: cat,
+            price_min: Money::from_minor_units(lo, currency)?,
+            price_max: Money::from_minor_units(hi, currency)?,
+            rating: RatingSummary {
+                average: avg.parse().unwrap_or_default(),
+                count: n.try_into().unwrap_or(0),
             },
-        });
-    }
-    Ok(out)
+            stock: StockBand::parse(&stock).unwrap_or(StockBand::Out),
+            image_url: img,
+            snippet: None,
+            created_at: from_ms(ca),
+        },
+        desc,
+    )))
 }
 
 pub(super) fn search(c: &Connection, q: &SearchQuery) -> Result<SearchPage> {
@@ -471,58 +515,48 @@ pub(super) fn search(c: &Connection, q: &SearchQuery) -> Result<SearchPage> {
         Some(t) if q.sort == SortOrder::Relevance => estimate_matches(c, t)? > BROAD_MATCHES,
         _ => false,
     };
-    // Fetch one extra row to know whether there is a next page.
+    // One extra row tells whether there is a next page.
     let want = q.limit + 1;
-    let mut rows: Vec<(u8, Row)> = Vec::new();
+    let mut keys: Vec<(u8, i64, Key)> = Vec::new();
     if tiered {
         let title = plan(q, true)?;
-        let title_match = title.params.get(1).and_then(|v| match v {
-            Value::Text(s) => Some(s.clone()),
-            _ => None,
-        });
         if after.is_none_or(|a| a.tier == 0) {
-            for r in run_page(c, q, &title, after, None, want)? {
-                rows.push((0, r));
+            for (pk, k) in page_keys(c, q, &title, after, None, want)? {
+                keys.push((0, pk, k));
             }
         }
-        if (rows.len() as u32) < want {
+        if (keys.len() as u32) < want {
             let after1 = after.filter(|a| a.tier == 1);
-            let more = want - rows.len() as u32;
-            for r in run_page(c, q, &full, after1, title_match.as_deref(), more)? {
-                rows.push((1, r));
+            let more = want - keys.len() as u32;
+            for (pk, k) in page_keys(c, q, &full, after1, title.fts_match.as_deref(), more)? {
+                keys.push((1, pk, k));
             }
         }
     } else {
-        for r in run_page(c, q, &full, after, None, want)? {
-            rows.push((0, r));
+        for (pk, k) in page_keys(c, q, &full, after, None, want)? {
+            keys.push((0, pk, k));
         }
     }
-    let next_cursor = if rows.len() as u32 > q.limit {
-        rows.truncate(q.limit as usize);
-        rows.last().map(|(tier, r)| {
-            encode_cursor(
-                q,
-                Cursor {
-                    tier: *tier,
-                    key: r.key,
-                    pk: r.pk,
-                },
-            )
-        })
+    let next_cursor = if keys.len() as u32 > q.limit {
+        keys.truncate(q.limit as usize);
+        keys.last()
+            .map(|&(tier, pk, key)| encode_cursor(q, Cursor { tier, key, pk }))
     } else {
         None
     };
-    let hits = with_analyzer(|a| {
-        rows.into_iter()
-            .map(|(_, mut r)| {
-                if let Some(t) = &full.text {
-                    r.hit.snippet = text::snippet(a, t, &r.description, SNIPPET_WORDS)
-                        .or_else(|| text::snippet(a, t, &r.hit.title, SNIPPET_WORDS));
-                }
-                r.hit
-            })
-            .collect()
-    });
+    let mut hits = Vec::with_capacity(keys.len());
+    for (_, pk, _) in keys {
+        let Some((mut hit, description)) = read_hit(c, pk, q.currency)? else {
+            continue; // unreachable within one read transaction
+        };
+        if let Some(t) = &full.text {
+            hit.snippet = with_analyzer(|a| {
+                text::snippet(a, t, &description, SNIPPET_WORDS)
+                    .or_else(|| text::snippet(a, t, &hit.title, SNIPPET_WORDS))
+            });
+        }
+        hits.push(hit);
+    }
     Ok(SearchPage { hits, next_cursor })
 }
 
@@ -538,23 +572,23 @@ fn band_edges(cur: Currency) -> [i64; 4] {
 
 pub(super) fn facets(c: &Connection, q: &SearchQuery) -> Result<Facets> {
     let p = plan(q, false)?;
+    let (from_where, plan_params) = p.from_where(q.currency, true);
     let total: i64 = c
-        .prepare_cached(&format!("SELECT count(*) {}", p.from_where))?
-        .query_row(rusqlite::params_from_iter(p.params.iter()), |r| r.get(0))?;
+        .prepare_cached(&format!("SELECT count(*) {from_where}"))?
+        .query_row(rusqlite::params_from_iter(plan_params.iter()), |r| r.get(0))?;
 
     let sql = format!(
         "WITH RECURSIVE root(id, top) AS (
             SELECT id, id FROM category WHERE parent_id IS NULL
             UNION SELECT c.id, root.top FROM category c JOIN root ON c.parent_id = root.id)
          SELECT root.top, tc.name, count(*) AS n
-         FROM (SELECT p.category_id AS cid {}) hits
+         FROM (SELECT p.category_id AS cid {from_where}) hits
          JOIN root ON root.id = hits.cid JOIN category tc ON tc.id = root.top
-         GROUP BY root.top ORDER BY n DESC, tc.name",
-        p.from_where
+         GROUP BY root.top ORDER BY n DESC, tc.name"
     );
     let mut stmt = c.prepare_cached(&sql)?;
     let categories = stmt
-        .query_map(rusqlite::params_from_iter(p.params.iter()), |r| {
+        .query_map(rusqlite::params_from_iter(plan_params.iter()), |r| {
             Ok(CategoryFacet {
                 category_id: r.get(0)?,
                 name: r.get(1)?,
@@ -571,12 +605,11 @@ pub(super) fn facets(c: &Connection, q: &SearchQuery) -> Result<Facets> {
     let sql = format!(
         "SELECT CASE WHEN pp.min_minor < ? THEN 0 WHEN pp.min_minor < ? THEN 1
                      WHEN pp.min_minor < ? THEN 2 WHEN pp.min_minor < ? THEN 3 ELSE 4 END AS band,
-                count(*) {} GROUP BY band",
-        p.from_where
+                count(*) {from_where} GROUP BY band"
     );
     // The band edges come first in the statement text, then the plan's parameters.
     let mut params: Vec<Value> = minor_edges.iter().map(|e| Value::Integer(*e)).collect();
-    params.extend(p.params.iter().cloned());
+    params.extend(plan_params.iter().cloned());
     let mut counts = [0u64; 5];
     let mut stmt = c.prepare_cached(&sql)?;
     let rows = stmt.query_map(rusqlite::params_from_iter(params.iter()), |r| {
