@@ -175,10 +175,21 @@ impl Plan {
     /// FROM + WHERE for every matching row. The FTS table drives the join (CROSS JOIN fixes
     /// the order): left to itself, SQLite may start from a category index and run the MATCH
     /// once per product, which is a hundred times slower.
-    fn from_where(&self, currency: Currency, with_product: bool) -> (String, Vec<Value>) {
+    /// `index_only`: rank on the FTS table alone (see [`page_keys`]).
+    fn from_where(
+        &self,
+        currency: Currency,
+        with_product: bool,
+        index_only: bool,
+    ) -> (String, Vec<Value>) {
         let mut params = Vec::new();
         let product = with_product || self.needs_product;
         let sql = match &self.fts_match {
+            // Index only: the caller checks prices for the few rows it keeps.
+            Some(m) if index_only => {
+                params.push(Value::Text(m.clone()));
+                "FROM product_fts WHERE product_fts MATCH ?".to_string()
+            }
             Some(m) => {
                 params.push(Value::Text(currency.code().into()));
                 params.push(Value::Text(m.clone()));
@@ -400,9 +411,61 @@ fn page_keys(
     exclude_title_tier: Option<&str>,
     limit: u32,
 ) -> Result<Vec<(i64, Key)>> {
+    let unfiltered_relevance = plan.fts_match.is_some()
+        && q.sort == SortOrder::Relevance
+        && plan.filters.is_empty()
+        && !plan.needs_product;
+    if !unfiltered_relevance {
+        return page_keys_joined(c, q, plan, after, exclude_title_tier, limit, false);
+    }
+    // The common case — words, best match first, no filter — ranks on the index alone and
+    // joins only the winners: take the best `batch` rows by bm25, keep those priced in the
+    // query's currency, and continue after the last one until the page is full. Nearly every
+    // product has a price, so one round is the norm.
+    let mut out = Vec::with_capacity(limit as usize);
+    let mut cursor = after;
+    let mut batch = (limit * 2).max(32);
+    loop {
+        let ranked = page_keys_joined(c, q, plan, cursor, exclude_title_tier, batch, true)?;
+        let exhausted = (ranked.len() as u32) < batch;
+        for &(pk, key) in &ranked {
+            let priced = c
+                .prepare_cached(
+                    "SELECT 1 FROM product_price WHERE product_pk = ?1 AND currency = ?2",
+                )?
+                .query_row(params![pk, q.currency.code()], |_| Ok(()))
+                .optional()?
+                .is_some();
+            if priced {
+                out.push((pk, key));
+                if out.len() as u32 == limit {
+                    return Ok(out);
+                }
+            }
+        }
+        match ranked.last() {
+            Some(&(pk, key)) if !exhausted => {
+                cursor = Some(Cursor { tier: 0, key, pk });
+                batch = batch.saturating_mul(4);
+            }
+            _ => return Ok(out),
+        }
+    }
+}
+
+/// [`page_keys`] as one statement over the FTS rows joined with what the filters need.
+fn page_keys_joined(
+    c: &Connection,
+    q: &SearchQuery,
+    plan: &Plan,
+    after: Option<Cursor>,
+    exclude_title_tier: Option<&str>,
+    limit: u32,
+    index_only: bool,
+) -> Result<Vec<(i64, Key)>> {
     let has_text = plan.text.is_some();
     let (key_col, desc) = sort_key(q.sort, has_text);
-    let (from_where, mut params) = plan.from_where(q.currency, false);
+    let (from_where, mut params) = plan.from_where(q.currency, false, index_only);
     let pk = plan.pk_col();
     let mut sql = format!("SELECT {pk}, {key_col} {from_where}");
     if let Some(title_match) = exclude_title_tier {
@@ -572,7 +635,7 @@ fn band_edges(cur: Currency) -> [i64; 4] {
 
 pub(super) fn facets(c: &Connection, q: &SearchQuery) -> Result<Facets> {
     let p = plan(q, false)?;
-    let (from_where, plan_params) = p.from_where(q.currency, true);
+    let (from_where, plan_params) = p.from_where(q.currency, true, false);
     let total: i64 = c
         .prepare_cached(&format!("SELECT count(*) {from_where}"))?
         .query_row(rusqlite::params_from_iter(plan_params.iter()), |r| r.get(0))?;

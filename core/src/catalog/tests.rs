@@ -488,3 +488,69 @@ fn detail_and_category_tree() {
         Err(Error::UnknownProduct(_))
     ));
 }
+
+#[test]
+fn products_without_a_price_in_the_currency_are_skipped_across_pages() {
+    let (_d, p) = profile();
+    let mut entities = vec![merchant("m", "M"), category("c", None, "C")];
+    for i in 0..60 {
+        let pid = format!("p{i:02}");
+        entities.push(product(&pid, "m", "c", "Kopi tubruk", "Kopi hitam", 40, 1));
+        let mut v = variant(&format!("v{i:02}"), &pid, 10_000 + i, StockBand::InStock);
+        if i % 3 != 0 {
+            // Two in three are priced in USD only.
+            if let Entity::Variant(var) = &mut v {
+                var.prices = vec![crate::protocol::Price {
+                    amount: Money::parse("1.50", Currency::USD).unwrap(),
+                    compare_at: None,
+                }];
+            }
+        }
+        entities.push(v);
+    }
+    p.catalog().apply(&ops(entities, 1)).unwrap();
+    let mut q = SearchQuery {
+        limit: 7,
+        ..SearchQuery::text("kopi")
+    };
+    let mut seen = Vec::new();
+    loop {
+        let page = p.catalog().search(&q).unwrap();
+        seen.extend(page.hits.iter().map(|h| h.product_id.clone()));
+        match page.next_cursor {
+            Some(c) => q.cursor = Some(c),
+            None => break,
+        }
+    }
+    let mut expected: Vec<String> = (0..60)
+        .filter(|i| i % 3 == 0)
+        .map(|i| format!("p{i:02}"))
+        .collect();
+    seen.sort();
+    expected.sort();
+    assert_eq!(seen, expected);
+    let usd = SearchQuery {
+        currency: Currency::USD,
+        limit: 100,
+        ..SearchQuery::text("kopi")
+    };
+    assert_eq!(p.catalog().search(&usd).unwrap().hits.len(), 40);
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(200))]
+    /// Whatever is typed, search and facets answer (possibly with nothing), never an error.
+    #[test]
+    fn any_typed_text_is_searchable(text in ".{0,40}", sort in 0u8..5) {
+        thread_local! {
+            static LOADED: (tempfile::TempDir, crate::Profile) = loaded();
+        }
+        let sort = [SortOrder::Relevance, SortOrder::PriceAsc, SortOrder::PriceDesc, SortOrder::Newest, SortOrder::Rating][sort as usize];
+        LOADED.with(|(_d, p)| {
+            let q = SearchQuery { sort, ..SearchQuery::text(text.clone()) };
+            proptest::prop_assert!(p.catalog().search(&q).is_ok());
+            proptest::prop_assert!(p.catalog().facets(&q).is_ok());
+            Ok(())
+        })?;
+    }
+}

@@ -1,0 +1,115 @@
+//! End to end through the `warung` binary: the demo journey, a profile that persists between
+//! invocations, and bad input turned into clear errors with a non-zero exit.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn warung(profile: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_warung"))
+        .arg("--profile")
+        .arg(profile)
+        .args(args)
+        .output()
+        .expect("run warung")
+}
+
+fn ok(out: &Output) -> String {
+    assert!(
+        out.status.success(),
+        "stdout: {}\nstderr: {}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn fails(out: &Output) -> String {
+    assert!(!out.status.success(), "expected failure: {out:?}");
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+#[test]
+fn demo_runs_the_journey() {
+    let out = Command::new(env!("CARGO_BIN_EXE_warung"))
+        .arg("demo")
+        .output()
+        .unwrap();
+    let stdout = ok(&out);
+    for expected in [
+        "applied 1171 ops",
+        "0 applied, 1171 skipped",
+        "**Kopi**",
+        "expired on 2025-04-30",
+        "HEMAT10 applied",
+        "one shipment",
+        "TOTAL Rp",
+        "TOTAL IDR ",
+    ] {
+        assert!(
+            stdout.contains(expected),
+            "missing {expected:?} in:\n{stdout}"
+        );
+    }
+}
+
+#[test]
+fn a_profile_persists_between_invocations() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("profile.db");
+    ok(&warung(&p, &["import"]));
+    let found = ok(&warung(&p, &["search", "kopi", "gayo"]));
+    assert!(found.contains("Gayo"), "{found}");
+    let detail = ok(&warung(&p, &["product", "p-0024"]));
+    assert!(detail.contains("v-0024-1"));
+    ok(&warung(&p, &["cart", "add", "v-0024-1", "2"]));
+    let cart = ok(&warung(&p, &["cart", "show", "--locale", "en"]));
+    assert!(cart.contains("IDR 236,000"), "{cart}");
+    let applied = ok(&warung(&p, &["voucher", "apply", "hemat10"]));
+    assert!(applied.contains("HEMAT10"), "{applied}");
+    let outbox = ok(&warung(&p, &["outbox"]));
+    assert!(outbox.contains("cart.set_line") && outbox.contains("voucher.apply"));
+    assert!(outbox.contains("pending: 2"), "{outbox}");
+    let cats = ok(&warung(&p, &["categories"]));
+    assert!(cats.contains("Kopi & Minuman"));
+}
+
+#[test]
+fn bad_input_gets_clear_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("profile.db");
+    ok(&warung(&p, &["import"]));
+    for (args, expected) in [
+        (
+            &["cart", "add", "v-0024-1", "0"][..],
+            "quantity 0 is out of range",
+        ),
+        (
+            &["cart", "add", "v-0024-1", "100"][..],
+            "quantity 100 is out of range",
+        ),
+        (
+            &["cart", "set", "v-0024-1", "-3"][..],
+            "quantity -3 is out of range",
+        ),
+        (&["cart", "add", "v-nope"][..], "unknown variant v-nope"),
+        (&["cart", "remove", "v-0024-1"][..], "not in the cart"),
+        (&["search", "kopi", "--min", "12.5"][..], "money"),
+        (&["search", "kopi", "--min", "1e3"][..], "money"),
+        (&["product", "p-nope"][..], "unknown product"),
+        (&["voucher", "apply", "LEBARAN2025"][..], "expired"),
+        (&["voucher", "apply", "NOSUCH"][..], "no such voucher"),
+    ] {
+        let err = fails(&warung(&p, args));
+        assert!(err.contains(expected), "{args:?}: {err}");
+    }
+    // FTS syntax is searched as words, never an error.
+    ok(&warung(
+        &p,
+        &["search", "\"kopi", "NEAR(", "-", "title:x", "*"],
+    ));
+    // A corrupt file is reported, not a crash.
+    let bad = dir.path().join("corrupt.db");
+    std::fs::write(&bad, vec![7u8; 4096]).unwrap();
+    let err = fails(&warung(&bad, &["cart", "show"]));
+    assert!(err.contains("corrupt"), "{err}");
+}
