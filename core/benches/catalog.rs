@@ -263,8 +263,9 @@ fn query_set(words: &[String], cats: &[String]) -> Vec<BenchQuery> {
 /// join order a careful SQL author would force (FTS first); no stemming, snippet or cursor.
 fn raw_search(c: &Connection, q: &BenchQuery) -> Vec<(String, String, i64)> {
     let sql = format!(
-        "SELECT p.id, p.title, pp.min_minor, m.name, p.description FROM product_fts
+        "SELECT p.id, d.title, pp.min_minor, m.name, d.description FROM product_fts
          CROSS JOIN product p ON p.pk = product_fts.rowid
+         CROSS JOIN product_detail d ON d.pk = p.pk
          CROSS JOIN product_price pp ON pp.product_pk = p.pk AND pp.currency = 'IDR'
          CROSS JOIN merchant m ON m.id = p.merchant_id
          WHERE product_fts MATCH ?1 {} ORDER BY {} LIMIT 21",
@@ -311,20 +312,21 @@ fn raw_insert(path: &std::path::Path, products: usize) -> f64 {
                 Entity::Product(p) => {
                     let pk: i64 = tx
                         .prepare_cached(
-                            "INSERT INTO product(id, merchant_id, category_id, title, description, brand,
-                               attributes, image_urls, rating_avg, rating_x10, rating_count, created_at, updated_at)
-                             VALUES (?1, ?2, ?3, ?4, ?5, ?6, '{}', '[]', ?7, 40, ?8, 0, 0) RETURNING pk",
+                            "INSERT INTO product(id, merchant_id, category_id, rating_x10, rating_count, created_at)
+                             VALUES (?1, ?2, ?3, 40, ?4, 0) RETURNING pk",
                         )
                         .and_then(|mut s| {
-                            s.query_row(
-                                params![
-                                    p.id, p.merchant_id, p.category_id, p.title, p.description, p.brand,
-                                    p.rating.average.to_string(), p.rating.count
-                                ],
-                                |r| r.get(0),
-                            )
+                            s.query_row(params![p.id, p.merchant_id, p.category_id, p.rating.count], |r| r.get(0))
                         })
                         .expect("product");
+                    tx.prepare_cached(
+                        "INSERT INTO product_detail(pk, title, description, brand, attributes, image_urls, rating_avg, updated_at)
+                         VALUES (?1, ?2, ?3, ?4, '{}', '[]', ?5, 0)",
+                    )
+                    .and_then(|mut s| {
+                        s.execute(params![pk, p.title, p.description, p.brand, p.rating.average.to_string()])
+                    })
+                    .expect("product detail");
                     tx.prepare_cached("INSERT INTO product_fts(rowid, title, brand, description) VALUES (?1, ?2, ?3, ?4)")
                         .and_then(|mut s| s.execute(params![pk, p.title, p.brand, p.description]))
                         .expect("fts");

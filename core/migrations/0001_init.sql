@@ -26,27 +26,34 @@ CREATE TABLE category (
 ) STRICT;
 CREATE INDEX category_parent ON category(parent_id);
 
+-- `product` is kept narrow (ids, filter and sort columns): search joins it for thousands of
+-- FTS matches, and a narrow row costs a third of a wide one. What only a detail page or a
+-- result row needs lives in `product_detail`.
 CREATE TABLE product (
     pk           INTEGER PRIMARY KEY,   -- the FTS rowid
     id           TEXT NOT NULL UNIQUE,
     merchant_id  TEXT NOT NULL REFERENCES merchant(id) ON DELETE CASCADE DEFERRABLE INITIALLY DEFERRED,
     category_id  TEXT REFERENCES category(id) ON DELETE SET NULL DEFERRABLE INITIALLY DEFERRED,
-    title        TEXT NOT NULL,
-    description  TEXT NOT NULL,
-    brand        TEXT,
-    attributes   TEXT NOT NULL,  -- JSON object
-    image_urls   TEXT NOT NULL,  -- JSON array
-    rating_avg   TEXT NOT NULL,  -- decimal text, 0..5
     rating_x10   INTEGER NOT NULL, -- rating * 10, for sorting
     rating_count INTEGER NOT NULL,
     created_at   INTEGER NOT NULL, -- unix ms
-    updated_at   INTEGER NOT NULL,
     stock        TEXT NOT NULL DEFAULT 'out' CHECK (stock IN ('in_stock', 'low', 'out')) -- best of its variants
 ) STRICT;
 CREATE INDEX product_merchant ON product(merchant_id);
 CREATE INDEX product_category ON product(category_id);
 CREATE INDEX product_created ON product(created_at, pk);
 CREATE INDEX product_rating ON product(rating_x10, pk);
+
+CREATE TABLE product_detail (
+    pk           INTEGER PRIMARY KEY REFERENCES product(pk) ON DELETE CASCADE,
+    title        TEXT NOT NULL,
+    description  TEXT NOT NULL,
+    brand        TEXT,
+    attributes   TEXT NOT NULL,  -- JSON object
+    image_urls   TEXT NOT NULL,  -- JSON array
+    rating_avg   TEXT NOT NULL,  -- decimal text, 0..5
+    updated_at   INTEGER NOT NULL
+) STRICT;
 
 CREATE TABLE variant (
     id           TEXT PRIMARY KEY,

@@ -350,7 +350,10 @@ fn compute_view(
         let variant = catalog::read_variant(c, &line.variant_id)?;
         let product = match &variant {
             Some(v) => c
-                .prepare_cached("SELECT title, merchant_id FROM product WHERE id = ?1")?
+                .prepare_cached(
+                    "SELECT d.title, p.merchant_id FROM product p
+                     JOIN product_detail d ON d.pk = p.pk WHERE p.id = ?1",
+                )?
                 .query_row([&v.product_id], |r| {
                     Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
                 })

@@ -507,17 +507,12 @@ impl<'t> Writer<'t> {
         let tx = self.tx;
         let pk: i64 = tx
             .prepare_cached(
-                "INSERT INTO product(id, merchant_id, category_id, title, description, brand,
-                   attributes, image_urls, rating_avg, rating_x10, rating_count, created_at,
-                   updated_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)
+                "INSERT INTO product(id, merchant_id, category_id, rating_x10, rating_count,
+                   created_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)
                  ON CONFLICT(id) DO UPDATE SET merchant_id = excluded.merchant_id,
-                   category_id = excluded.category_id, title = excluded.title,
-                   description = excluded.description, brand = excluded.brand,
-                   attributes = excluded.attributes, image_urls = excluded.image_urls,
-                   rating_avg = excluded.rating_avg, rating_x10 = excluded.rating_x10,
-                   rating_count = excluded.rating_count, created_at = excluded.created_at,
-                   updated_at = excluded.updated_at
+                   category_id = excluded.category_id, rating_x10 = excluded.rating_x10,
+                   rating_count = excluded.rating_count, created_at = excluded.created_at
                  RETURNING pk",
             )?
             .query_row(
@@ -525,19 +520,31 @@ impl<'t> Writer<'t> {
                     p.id,
                     p.merchant_id,
                     p.category_id,
-                    p.title,
-                    p.description,
-                    p.brand,
-                    serde_json::to_string(&p.attributes)?,
-                    serde_json::to_string(&p.image_urls)?,
-                    p.rating.average.normalize().to_string(),
                     rating_x10(p.rating.average),
                     p.rating.count,
                     ms(p.created_at),
-                    ms(p.updated_at)
                 ],
                 |r| r.get(0),
             )?;
+        tx.prepare_cached(
+            "INSERT INTO product_detail(pk, title, description, brand, attributes, image_urls,
+               rating_avg, updated_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+             ON CONFLICT(pk) DO UPDATE SET title = excluded.title,
+               description = excluded.description, brand = excluded.brand,
+               attributes = excluded.attributes, image_urls = excluded.image_urls,
+               rating_avg = excluded.rating_avg, updated_at = excluded.updated_at",
+        )?
+        .execute(params![
+            pk,
+            p.title,
+            p.description,
+            p.brand,
+            serde_json::to_string(&p.attributes)?,
+            serde_json::to_string(&p.image_urls)?,
+            p.rating.average.normalize().to_string(),
+            ms(p.updated_at)
+        ])?;
         tx.prepare_cached("DELETE FROM product_fts WHERE rowid = ?1")?
             .execute([pk])?;
         let title = self.analyzer.index_text(&p.title);
@@ -695,9 +702,10 @@ pub(crate) fn read_merchant(c: &Connection, id: &str) -> Result<Option<Merchant>
 fn read_product(c: &Connection, id: &str) -> Result<Option<Product>> {
     let row = c
         .prepare_cached(
-            "SELECT id, merchant_id, coalesce(category_id, ''), title, description, brand,
-                    attributes, image_urls, rating_avg, rating_count, created_at, updated_at
-             FROM product WHERE id = ?1",
+            "SELECT p.id, p.merchant_id, coalesce(p.category_id, ''), d.title, d.description,
+                    d.brand, d.attributes, d.image_urls, d.rating_avg, p.rating_count,
+                    p.created_at, d.updated_at
+             FROM product p JOIN product_detail d ON d.pk = p.pk WHERE p.id = ?1",
         )?
         .query_row([id], |r| {
             Ok((

@@ -176,7 +176,7 @@ impl Plan {
     /// the order): left to itself, SQLite may start from a category index and run the MATCH
     /// once per product, which is a hundred times slower.
     /// `index_only`: rank on the FTS table alone (see [`page_keys`]).
-    fn from_where(
+    fn sql_from_where(
         &self,
         currency: Currency,
         with_product: bool,
@@ -465,7 +465,7 @@ fn page_keys_joined(
 ) -> Result<Vec<(i64, Key)>> {
     let has_text = plan.text.is_some();
     let (key_col, desc) = sort_key(q.sort, has_text);
-    let (from_where, mut params) = plan.from_where(q.currency, false, index_only);
+    let (from_where, mut params) = plan.sql_from_where(q.currency, false, index_only);
     let pk = plan.pk_col();
     let mut sql = format!("SELECT {pk}, {key_col} {from_where}");
     if let Some(title_match) = exclude_title_tier {
@@ -503,10 +503,11 @@ fn page_keys_joined(
 /// The hit for one product row, and its description (for the snippet).
 fn read_hit(c: &Connection, pk: i64, currency: Currency) -> Result<Option<(SearchHit, String)>> {
     let mut stmt = c.prepare_cached(
-        "SELECT p.id, p.title, p.brand, p.merchant_id, m.name, p.category_id,
-                pp.min_minor, pp.max_minor, p.rating_avg, p.rating_count, p.stock,
-                json_extract(p.image_urls, '$[0]'), p.description, p.created_at
-         FROM product p JOIN merchant m ON m.id = p.merchant_id
+        "SELECT p.id, d.title, d.brand, p.merchant_id, m.name, p.category_id,
+                pp.min_minor, pp.max_minor, d.rating_avg, p.rating_count, p.stock,
+                json_extract(d.image_urls, '$[0]'), d.description, p.created_at
+         FROM product p JOIN product_detail d ON d.pk = p.pk
+         JOIN merchant m ON m.id = p.merchant_id
          JOIN product_price pp ON pp.product_pk = p.pk AND pp.currency = ?2
          WHERE p.pk = ?1",
     )?;
@@ -635,7 +636,7 @@ fn band_edges(cur: Currency) -> [i64; 4] {
 
 pub(super) fn facets(c: &Connection, q: &SearchQuery) -> Result<Facets> {
     let p = plan(q, false)?;
-    let (from_where, plan_params) = p.from_where(q.currency, true, false);
+    let (from_where, plan_params) = p.sql_from_where(q.currency, true, false);
     let total: i64 = c
         .prepare_cached(&format!("SELECT count(*) {from_where}"))?
         .query_row(rusqlite::params_from_iter(plan_params.iter()), |r| r.get(0))?;
