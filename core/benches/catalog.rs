@@ -92,11 +92,13 @@ fn main() {
     }
     let mut api = Vec::new();
     let mut raw = Vec::new();
+    let mut slowest: Vec<(Duration, String)> = Vec::new();
     for _ in 0..5 {
         for q in &queries {
             let t = Instant::now();
             let page = catalog.search(&q.api).expect("search");
             api.push(t.elapsed());
+            slowest.push((t.elapsed(), format!("{:?} {:?}", q.api.text, q.api.sort)));
             std::hint::black_box(page);
             let t = Instant::now();
             std::hint::black_box(raw_search(&conn, q));
@@ -119,6 +121,10 @@ fn main() {
             pct(&r, 50).as_micros(),
             pct(&r, 95).as_micros()
         );
+    }
+    slowest.sort_by(|a, b| b.0.cmp(&a.0));
+    for (d, q) in slowest.iter().take(12).step_by(2) {
+        eprintln!("  slow: {:>7} us {q}", d.as_micros());
     }
     api.sort();
     raw.sort();

@@ -96,7 +96,7 @@ CREATE VIRTUAL TABLE product_fts USING fts5(
     content = '',
     contentless_delete = 1,
     tokenize = 'unicode61 remove_diacritics 2',
-    prefix = '2 3'
+    prefix = '2 3 4'
 );
 CREATE VIRTUAL TABLE product_fts_vocab USING fts5vocab(product_fts, 'row');
 

@@ -52,31 +52,10 @@ impl Outbox {
     /// The oldest pending intents, in sequence order.
     pub fn next_batch(&self, limit: u32) -> Result<Vec<Intent>> {
         self.store.read(|c| {
-            let mut stmt = c.prepare_cached(
-                "SELECT seq, device_id, idempotency_key, payload, created_at FROM outbox
-                 WHERE state = 'pending' ORDER BY seq LIMIT ?1",
-            )?;
-            let rows = stmt.query_map([limit], |r| {
-                Ok((
-                    r.get::<_, i64>(0)?,
-                    r.get::<_, String>(1)?,
-                    r.get::<_, String>(2)?,
-                    r.get::<_, String>(3)?,
-                    r.get::<_, i64>(4)?,
-                ))
-            })?;
-            let mut out = Vec::new();
-            for row in rows {
-                let (seq, device_id, key, payload, created) = row?;
-                out.push(Intent {
-                    device_id,
-                    seq: seq as u64,
-                    idempotency_key: key,
-                    body: serde_json::from_str(&payload)?,
-                    created_at: from_ms(created),
-                });
-            }
-            Ok(out)
+            Ok(query(c, "WHERE state = 'pending' ORDER BY seq", limit)?
+                .into_iter()
+                .map(|q| q.intent)
+                .collect())
         })
     }
 
@@ -136,48 +115,50 @@ impl Outbox {
 
     /// Every intent, newest first (for diagnostics and the CLI).
     pub fn list(&self, limit: u32) -> Result<Vec<QueuedIntent>> {
-        self.store.read(|c| {
-            let mut stmt = c.prepare_cached(
-                "SELECT seq, device_id, idempotency_key, payload, created_at, state, reason,
-                        updated_at
-                 FROM outbox ORDER BY seq DESC LIMIT ?1",
-            )?;
-            let rows = stmt.query_map([limit], |r| {
-                Ok((
-                    r.get::<_, i64>(0)?,
-                    r.get::<_, String>(1)?,
-                    r.get::<_, String>(2)?,
-                    r.get::<_, String>(3)?,
-                    r.get::<_, i64>(4)?,
-                    r.get::<_, String>(5)?,
-                    r.get::<_, Option<String>>(6)?,
-                    r.get::<_, i64>(7)?,
-                ))
-            })?;
-            let mut out = Vec::new();
-            for row in rows {
-                let (seq, device_id, key, payload, created, state, reason, updated) = row?;
-                out.push(QueuedIntent {
-                    intent: Intent {
-                        device_id,
-                        seq: seq as u64,
-                        idempotency_key: key,
-                        body: serde_json::from_str(&payload)?,
-                        created_at: from_ms(created),
-                    },
-                    state: match state.as_str() {
-                        "applied" => IntentState::Applied,
-                        "rejected" => IntentState::Rejected {
-                            reason: reason.unwrap_or_default(),
-                        },
-                        _ => IntentState::Pending,
-                    },
-                    updated_at: from_ms(updated),
-                });
-            }
-            Ok(out)
-        })
+        self.store.read(|c| query(c, "ORDER BY seq DESC", limit))
     }
+}
+
+/// Outbox rows in the order and selection `tail` gives (a WHERE/ORDER BY clause).
+fn query(c: &Connection, tail: &str, limit: u32) -> Result<Vec<QueuedIntent>> {
+    let mut stmt = c.prepare_cached(&format!(
+        "SELECT seq, device_id, idempotency_key, payload, created_at, state, reason, updated_at
+         FROM outbox {tail} LIMIT ?1"
+    ))?;
+    let rows = stmt.query_map([limit], |r| {
+        Ok((
+            r.get::<_, i64>(0)?,
+            r.get::<_, String>(1)?,
+            r.get::<_, String>(2)?,
+            r.get::<_, String>(3)?,
+            r.get::<_, i64>(4)?,
+            r.get::<_, String>(5)?,
+            r.get::<_, Option<String>>(6)?,
+            r.get::<_, i64>(7)?,
+        ))
+    })?;
+    let mut out = Vec::new();
+    for row in rows {
+        let (seq, device_id, key, payload, created, state, reason, updated) = row?;
+        out.push(QueuedIntent {
+            intent: Intent {
+                device_id,
+                seq: seq as u64,
+                idempotency_key: key,
+                body: serde_json::from_str(&payload)?,
+                created_at: from_ms(created),
+            },
+            state: match state.as_str() {
+                "applied" => IntentState::Applied,
+                "rejected" => IntentState::Rejected {
+                    reason: reason.unwrap_or_default(),
+                },
+                _ => IntentState::Pending,
+            },
+            updated_at: from_ms(updated),
+        });
+    }
+    Ok(out)
 }
 
 /// The device id, created on first use inside the caller's transaction.

@@ -24,7 +24,7 @@ use rusqlite::{Connection, OptionalExtension, params};
 use std::cell::RefCell;
 
 /// Above this many estimated matches a relevance query is ranked in tiers (see module docs).
-pub const BROAD_MATCHES: u64 = 5_000;
+pub const BROAD_MATCHES: u64 = 2_000;
 /// Page size bounds.
 pub const MAX_LIMIT: u32 = 100;
 const SNIPPET_WORDS: usize = 14;
