@@ -90,9 +90,10 @@ CREATE TABLE voucher (
 ) STRICT;
 
 -- Contentless: the columns hold folded words plus their stems (see catalog::text), which are
--- only useful to the index; what users see comes from `product`.
+-- only useful to the index; what users see comes from `product_detail`. `facets` holds filter
+-- tokens (category and its ancestors, merchant, in stock; see catalog::facet_token).
 CREATE VIRTUAL TABLE product_fts USING fts5(
-    title, brand, description,
+    title, brand, description, facets,
     content = '',
     contentless_delete = 1,
     tokenize = 'unicode61 remove_diacritics 2',

@@ -3,16 +3,25 @@
 //! * Full text through FTS5, ranked by bm25 with title (×10) above brand (×4) above
 //!   description (×1). See [`super::text`] for folding, stemming and why user input can never
 //!   be FTS syntax.
-//! * Filters (category with its sub-categories, merchant, price range, in stock) and sorts are
-//!   plain SQL on the joined rows, never part of the MATCH, so they do not slow the index walk.
-//! * Keyset pagination: a page's `next_cursor` carries the last row's sort key; the next page
-//!   starts strictly after it, so pages never repeat or skip rows while the data stands still.
+//! * Filters: with words, category (with its sub-categories), merchant and in-stock are
+//!   tokens in the index's `facets` column ([`super::facet_token`]), so FTS5 intersects
+//!   posting lists instead of joining every text match to its product; the price range (a
+//!   number) stays out of the MATCH, as plain SQL on the joined price row. When browsing
+//!   without words, all filters are plain SQL on indexed columns.
+//! * The FTS table always drives the join (`CROSS JOIN`), only row ids and sort keys go
+//!   through the sorter, and the hit columns are read afterwards for the page's rows only.
+//! * Keyset pagination: a page's `next_cursor` carries the last row's tier and sort key; the
+//!   next page starts strictly after it, so pages never repeat or skip rows while the data
+//!   stands still.
 //! * Broad queries: plain bm25 must score every match before it can return the best 20, which
 //!   costs tens of milliseconds once a query matches a fifth of 100,000 products. When the
-//!   index says a query matches more than [`BROAD_MATCHES`] products, relevance ranking is
-//!   tiered: products whose *title* matches come first (ranked by bm25 among themselves), then
-//!   the rest. Title hits carry ten times the weight, so this is the order bm25 gives almost
-//!   always; the first page only scores the title tier. Narrower queries use plain bm25.
+//!   index says a query matches more than [`BROAD_MATCHES`] products, relevance is ranked in
+//!   tiers: products whose *title* matches come first, then the others. Title hits carry ten
+//!   times the weight, so this is the order bm25 itself gives in all but contrived cases. When
+//!   even the title tier is huge (a word in most titles), its first tier is the
+//!   [`TITLE_WINDOW`] most recently added title matches, ranked by bm25, then the older ones:
+//!   for such a word bm25 barely tells products apart, and recency is the tie-breaker shops
+//!   use. Every matching product is still reachable by paging. Narrow queries use plain bm25.
 
 use super::from_ms;
 use super::text::{self, Analyzer, TextQuery};
@@ -25,10 +34,13 @@ use std::cell::RefCell;
 
 /// Above this many estimated matches a relevance query is ranked in tiers (see module docs).
 pub const BROAD_MATCHES: u64 = 2_000;
+/// The most title matches the first tier of a broad query scores.
+pub const TITLE_WINDOW: i64 = 3_000;
 /// Page size bounds.
 pub const MAX_LIMIT: u32 = 100;
 const SNIPPET_WORDS: usize = 14;
-const BM25: &str = "bm25(product_fts, 10.0, 4.0, 1.0)";
+const BM25: &str = "bm25(product_fts, 10.0, 4.0, 1.0, 0.0)";
+const TEXT_COLUMNS: &str = "{title brand description}";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum SortOrder {
@@ -162,8 +174,10 @@ fn with_analyzer<T>(f: impl FnOnce(&mut Analyzer) -> T) -> T {
 /// A query, parsed and validated, as SQL pieces.
 struct Plan {
     text: Option<TextQuery>,
-    /// The FTS5 MATCH expression (None when browsing).
-    fts_match: Option<String>,
+    /// The user's words as an FTS5 expression, without column filter.
+    user_match: Option<String>,
+    /// `{facets} : (…)` for the filters that are index tokens (only with words).
+    facet_match: Option<String>,
     /// `AND …` conditions on `p` (product) and `pp` (product_price), with their parameters.
     filters: String,
     filter_params: Vec<Value>,
@@ -171,28 +185,58 @@ struct Plan {
     needs_product: bool,
 }
 
+/// Which of the text matches a page reads: all, or one tier of a broad query.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Scope {
+    All,
+    /// Title matches, optionally restricted to a row id range (the recency window).
+    Title {
+        rowid_gt: Option<i64>,
+        rowid_le: Option<i64>,
+    },
+    /// Matches whose title does not match.
+    NotTitle,
+}
+
 impl Plan {
-    /// FROM + WHERE for every matching row. The FTS table drives the join (CROSS JOIN fixes
-    /// the order): left to itself, SQLite may start from a category index and run the MATCH
-    /// once per product, which is a hundred times slower.
-    /// `index_only`: rank on the FTS table alone (see [`page_keys`]).
+    /// The MATCH expression for a scope (None when browsing).
+    fn match_expr(&self, scope: Scope) -> Option<String> {
+        let u = self.user_match.as_ref()?;
+        let cols = match scope {
+            Scope::Title { .. } => "{title}",
+            _ => TEXT_COLUMNS,
+        };
+        let mut m = format!("{cols} : ({u})");
+        if let Some(f) = &self.facet_match {
+            m = format!("({m}) AND {f}");
+        }
+        if scope == Scope::NotTitle {
+            m = format!("({m}) NOT ({{title}} : ({u}))");
+        }
+        Some(m)
+    }
+
+    /// FROM + WHERE for every matching row of `scope`. The FTS table drives the join (CROSS
+    /// JOIN fixes the order): left to itself, SQLite may start from a category index and run
+    /// the MATCH once per product, a hundred times slower. `index_only`: no join at all (see
+    /// [`page_keys`]).
     fn sql_from_where(
         &self,
         currency: Currency,
+        scope: Scope,
         with_product: bool,
         index_only: bool,
     ) -> (String, Vec<Value>) {
         let mut params = Vec::new();
         let product = with_product || self.needs_product;
-        let sql = match &self.fts_match {
-            // Index only: the caller checks prices for the few rows it keeps.
+        let mut sql = match self.match_expr(scope) {
             Some(m) if index_only => {
-                params.push(Value::Text(m.clone()));
+                params.push(Value::Text(m));
                 "FROM product_fts WHERE product_fts MATCH ?".to_string()
             }
             Some(m) => {
                 params.push(Value::Text(currency.code().into()));
-                params.push(Value::Text(m.clone()));
+                params.push(Value::Text(m));
                 format!(
                     "FROM product_fts CROSS JOIN product_price pp
                        ON pp.product_pk = product_fts.rowid AND pp.currency = ?
@@ -211,13 +255,23 @@ impl Plan {
                     .to_string()
             }
         };
+        if let Scope::Title { rowid_gt, rowid_le } = scope {
+            if let Some(r) = rowid_gt {
+                sql.push_str(" AND product_fts.rowid > ?");
+                params.push(Value::Integer(r));
+            }
+            if let Some(r) = rowid_le {
+                sql.push_str(" AND product_fts.rowid <= ?");
+                params.push(Value::Integer(r));
+            }
+        }
         params.extend(self.filter_params.iter().cloned());
         (format!("{sql}{}", self.filters), params)
     }
 
     /// The row id column of the driving table.
     fn pk_col(&self) -> &'static str {
-        if self.fts_match.is_some() {
+        if self.user_match.is_some() {
             "product_fts.rowid"
         } else {
             "p.pk"
@@ -225,7 +279,7 @@ impl Plan {
     }
 }
 
-fn plan(q: &SearchQuery, title_only: bool) -> Result<Plan> {
+fn plan(q: &SearchQuery) -> Result<Plan> {
     for m in [&q.min_price, &q.max_price].into_iter().flatten() {
         if m.currency() != q.currency {
             return Err(Error::InvalidQuery(format!(
@@ -240,31 +294,42 @@ fn plan(q: &SearchQuery, title_only: bool) -> Result<Plan> {
         return Err(Error::InvalidQuery("min_price is above max_price".into()));
     }
     let text = with_analyzer(|a| a.query(&q.text));
-    let fts_match = text.as_ref().map(|t| {
-        let m = t.fts_match();
-        if title_only {
-            format!("{{title}} : ({m})")
-        } else {
-            m
-        }
-    });
+    let user_match = text.as_ref().map(TextQuery::fts_match);
     let mut filters = String::new();
     let mut filter_params: Vec<Value> = Vec::new();
     let mut needs_product = matches!(q.sort, SortOrder::Newest | SortOrder::Rating)
         || (q.sort == SortOrder::Relevance && text.is_none());
-    if let Some(c) = &q.category_id {
-        filters.push_str(
-            " AND p.category_id IN (WITH RECURSIVE sub(id) AS (SELECT ?
-                UNION SELECT c.id FROM category c JOIN sub ON c.parent_id = sub.id)
-              SELECT id FROM sub)",
-        );
-        filter_params.push(Value::Text(c.clone()));
-        needs_product = true;
-    }
-    if let Some(m) = &q.merchant_id {
-        filters.push_str(" AND p.merchant_id = ?");
-        filter_params.push(Value::Text(m.clone()));
-        needs_product = true;
+    let mut facet_tokens = Vec::new();
+    if text.is_some() {
+        // Tokens are `f` + a letter + hex digits: nothing in them is FTS syntax.
+        if let Some(c) = &q.category_id {
+            facet_tokens.push(super::facet_token('c', c));
+        }
+        if let Some(m) = &q.merchant_id {
+            facet_tokens.push(super::facet_token('m', m));
+        }
+        if q.in_stock_only {
+            facet_tokens.push(super::FACET_IN_STOCK.to_string());
+        }
+    } else {
+        if let Some(c) = &q.category_id {
+            filters.push_str(
+                " AND p.category_id IN (WITH RECURSIVE sub(id) AS (SELECT ?
+                    UNION SELECT c.id FROM category c JOIN sub ON c.parent_id = sub.id)
+                  SELECT id FROM sub)",
+            );
+            filter_params.push(Value::Text(c.clone()));
+            needs_product = true;
+        }
+        if let Some(m) = &q.merchant_id {
+            filters.push_str(" AND p.merchant_id = ?");
+            filter_params.push(Value::Text(m.clone()));
+            needs_product = true;
+        }
+        if q.in_stock_only {
+            filters.push_str(" AND p.stock <> 'out'");
+            needs_product = true;
+        }
     }
     if let Some(lo) = &q.min_price {
         filters.push_str(" AND pp.min_minor >= ?");
@@ -274,13 +339,14 @@ fn plan(q: &SearchQuery, title_only: bool) -> Result<Plan> {
         filters.push_str(" AND pp.min_minor <= ?");
         filter_params.push(Value::Integer(hi.to_minor_units()?));
     }
-    if q.in_stock_only {
-        filters.push_str(" AND p.stock <> 'out'");
-        needs_product = true;
-    }
+    let facet_match = (!facet_tokens.is_empty()).then(|| {
+        let quoted: Vec<String> = facet_tokens.iter().map(|t| format!("\"{t}\"")).collect();
+        format!("{{facets}} : ({})", quoted.join(" AND "))
+    });
     Ok(Plan {
         text,
-        fts_match,
+        user_match,
+        facet_match,
         filters,
         filter_params,
         needs_product,
@@ -326,7 +392,7 @@ fn sort_key(sort: SortOrder, has_text: bool) -> (&'static str, bool) {
     }
 }
 
-/// A decoded cursor: tier (0 title tier, 1 the rest; 0 when untiered), key, pk.
+/// A decoded cursor: tier (0 when untiered; see [`search`]), key, pk.
 #[derive(Debug, Clone, Copy, PartialEq)]
 struct Cursor {
     tier: u8,
@@ -356,12 +422,7 @@ fn fingerprint(q: &SearchQuery) -> u64 {
         q.in_stock_only,
         q.sort.code()
     );
-    let mut h: u64 = 0xcbf29ce484222325;
-    for b in s.bytes() {
-        h ^= b as u64;
-        h = h.wrapping_mul(0x100000001b3);
-    }
-    h
+    text::fnv64(s.as_bytes())
 }
 
 fn encode_cursor(q: &SearchQuery, c: Cursor) -> String {
@@ -394,7 +455,7 @@ fn decode_cursor(q: &SearchQuery, s: &str) -> Result<Cursor> {
         return Err(bad());
     };
     Ok(Cursor {
-        tier: tier.min(1),
+        tier: tier.min(2),
         key,
         pk: pk.parse().map_err(|_| bad())?,
     })
@@ -407,16 +468,16 @@ fn page_keys(
     c: &Connection,
     q: &SearchQuery,
     plan: &Plan,
+    scope: Scope,
     after: Option<Cursor>,
-    exclude_title_tier: Option<&str>,
     limit: u32,
 ) -> Result<Vec<(i64, Key)>> {
-    let unfiltered_relevance = plan.fts_match.is_some()
+    let unfiltered_relevance = plan.user_match.is_some()
         && q.sort == SortOrder::Relevance
         && plan.filters.is_empty()
         && !plan.needs_product;
     if !unfiltered_relevance {
-        return page_keys_joined(c, q, plan, after, exclude_title_tier, limit, false);
+        return page_keys_joined(c, q, plan, scope, after, limit, false);
     }
     // The common case — words, best match first, no filter — ranks on the index alone and
     // joins only the winners: take the best `batch` rows by bm25, keep those priced in the
@@ -426,7 +487,7 @@ fn page_keys(
     let mut cursor = after;
     let mut batch = (limit * 2).max(32);
     loop {
-        let ranked = page_keys_joined(c, q, plan, cursor, exclude_title_tier, batch, true)?;
+        let ranked = page_keys_joined(c, q, plan, scope, cursor, batch, true)?;
         let exhausted = (ranked.len() as u32) < batch;
         for &(pk, key) in &ranked {
             let priced = c
@@ -458,23 +519,16 @@ fn page_keys_joined(
     c: &Connection,
     q: &SearchQuery,
     plan: &Plan,
+    scope: Scope,
     after: Option<Cursor>,
-    exclude_title_tier: Option<&str>,
     limit: u32,
     index_only: bool,
 ) -> Result<Vec<(i64, Key)>> {
     let has_text = plan.text.is_some();
     let (key_col, desc) = sort_key(q.sort, has_text);
-    let (from_where, mut params) = plan.sql_from_where(q.currency, false, index_only);
+    let (from_where, mut params) = plan.sql_from_where(q.currency, scope, false, index_only);
     let pk = plan.pk_col();
     let mut sql = format!("SELECT {pk}, {key_col} {from_where}");
-    if let Some(title_match) = exclude_title_tier {
-        // The second tier: matches whose title does not match (those were the first tier).
-        sql.push_str(&format!(
-            " AND {pk} NOT IN (SELECT rowid FROM product_fts WHERE product_fts MATCH ?)"
-        ));
-        params.push(Value::Text(title_match.to_string()));
-    }
     if let Some(cur) = after {
         let op = if desc { "<" } else { ">" };
         sql.push_str(&format!(" AND ({key_col}, {pk}) {op} (?, ?)"));
@@ -562,7 +616,19 @@ fn read_hit(c: &Connection, pk: i64, currency: Currency) -> Result<Option<(Searc
     )))
 }
 
-pub(super) fn search(c: &Connection, q: &SearchQuery) -> Result<SearchPage> {
+/// The thresholds of the broad-query strategy (constants in production; small in tests).
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Tuning {
+    pub broad_matches: u64,
+    pub title_window: i64,
+}
+
+pub(super) const TUNING: Tuning = Tuning {
+    broad_matches: BROAD_MATCHES,
+    title_window: TITLE_WINDOW,
+};
+
+pub(super) fn search(c: &Connection, q: &SearchQuery, tuning: Tuning) -> Result<SearchPage> {
     if q.limit == 0 || q.limit > MAX_LIMIT {
         return Err(Error::InvalidQuery(format!(
             "limit must be within 1..={MAX_LIMIT}, got {}",
@@ -574,31 +640,62 @@ pub(super) fn search(c: &Connection, q: &SearchQuery) -> Result<SearchPage> {
         .as_deref()
         .map(|s| decode_cursor(q, s))
         .transpose()?;
-    let full = plan(q, false)?;
-    let tiered = match &full.text {
-        Some(t) if q.sort == SortOrder::Relevance => estimate_matches(c, t)? > BROAD_MATCHES,
-        _ => false,
+    let plan = plan(q)?;
+    // The tiers this query is read in, in order (see the module docs).
+    let tiers: Vec<(u8, Scope)> = match &plan.text {
+        Some(t)
+            if q.sort == SortOrder::Relevance && estimate_matches(c, t)? > tuning.broad_matches =>
+        {
+            let title = plan
+                .match_expr(Scope::Title {
+                    rowid_gt: None,
+                    rowid_le: None,
+                })
+                .unwrap_or_default();
+            // The row id below the newest TITLE_WINDOW title matches, if there are more.
+            let edge: Option<i64> = c
+                .prepare_cached(
+                    "SELECT rowid FROM product_fts WHERE product_fts MATCH ?1
+                     ORDER BY rowid DESC LIMIT 1 OFFSET ?2",
+                )?
+                .query_row(params![title, tuning.title_window], |r| r.get(0))
+                .optional()?;
+            let mut tiers = vec![(
+                0,
+                Scope::Title {
+                    rowid_gt: edge,
+                    rowid_le: None,
+                },
+            )];
+            if edge.is_some() {
+                tiers.push((
+                    1,
+                    Scope::Title {
+                        rowid_gt: None,
+                        rowid_le: edge,
+                    },
+                ));
+            }
+            tiers.push((2, Scope::NotTitle));
+            tiers
+        }
+        _ => vec![(0, Scope::All)],
     };
     // One extra row tells whether there is a next page.
     let want = q.limit + 1;
     let mut keys: Vec<(u8, i64, Key)> = Vec::new();
-    if tiered {
-        let title = plan(q, true)?;
-        if after.is_none_or(|a| a.tier == 0) {
-            for (pk, k) in page_keys(c, q, &title, after, None, want)? {
-                keys.push((0, pk, k));
-            }
+    for (tier, scope) in tiers {
+        let from = match after {
+            Some(a) if a.tier > tier => continue, // already read
+            Some(a) if a.tier == tier => Some(a),
+            _ => None,
+        };
+        let more = want - keys.len() as u32;
+        for (pk, k) in page_keys(c, q, &plan, scope, from, more)? {
+            keys.push((tier, pk, k));
         }
-        if (keys.len() as u32) < want {
-            let after1 = after.filter(|a| a.tier == 1);
-            let more = want - keys.len() as u32;
-            for (pk, k) in page_keys(c, q, &full, after1, title.fts_match.as_deref(), more)? {
-                keys.push((1, pk, k));
-            }
-        }
-    } else {
-        for (pk, k) in page_keys(c, q, &full, after, None, want)? {
-            keys.push((0, pk, k));
+        if keys.len() as u32 >= want {
+            break;
         }
     }
     let next_cursor = if keys.len() as u32 > q.limit {
@@ -613,7 +710,7 @@ pub(super) fn search(c: &Connection, q: &SearchQuery) -> Result<SearchPage> {
         let Some((mut hit, description)) = read_hit(c, pk, q.currency)? else {
             continue; // unreachable within one read transaction
         };
-        if let Some(t) = &full.text {
+        if let Some(t) = &plan.text {
             hit.snippet = with_analyzer(|a| {
                 text::snippet(a, t, &description, SNIPPET_WORDS)
                     .or_else(|| text::snippet(a, t, &hit.title, SNIPPET_WORDS))
@@ -635,8 +732,8 @@ fn band_edges(cur: Currency) -> [i64; 4] {
 }
 
 pub(super) fn facets(c: &Connection, q: &SearchQuery) -> Result<Facets> {
-    let p = plan(q, false)?;
-    let (from_where, plan_params) = p.sql_from_where(q.currency, true, false);
+    let p = plan(q)?;
+    let (from_where, plan_params) = p.sql_from_where(q.currency, Scope::All, true, false);
     let total: i64 = c
         .prepare_cached(&format!("SELECT count(*) {from_where}"))?
         .query_row(rusqlite::params_from_iter(plan_params.iter()), |r| r.get(0))?;

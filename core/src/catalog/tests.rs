@@ -554,3 +554,155 @@ proptest::proptest! {
         })?;
     }
 }
+
+/// 60 products: "kopi" in the title of every third, in the description of the others.
+fn kopi_catalog() -> (tempfile::TempDir, crate::Profile) {
+    let (d, p) = profile();
+    let mut entities = vec![merchant("m", "M"), category("c", None, "C")];
+    for i in 0..60 {
+        let pid = format!("p{i:02}");
+        let (title, desc) = if i % 3 == 0 {
+            ("Kopi tubruk", "Bubuk halus")
+        } else {
+            ("Gelas kaca", "Cocok untuk kopi pagi")
+        };
+        entities.push(product(&pid, "m", "c", title, desc, 40, 1));
+        entities.push(variant(
+            &format!("v{i:02}"),
+            &pid,
+            10_000 + i,
+            StockBand::InStock,
+        ));
+    }
+    p.catalog().apply(&ops(entities, 1)).unwrap();
+    (d, p)
+}
+
+#[test]
+fn broad_queries_are_tiered_and_every_match_is_reachable() {
+    let (_d, p) = kopi_catalog();
+    let tuning = search::Tuning {
+        broad_matches: 10,
+        title_window: 8,
+    };
+    let run = |tuning: search::Tuning| {
+        let mut q = SearchQuery {
+            limit: 7,
+            ..SearchQuery::text("kopi ")
+        };
+        let mut seen = Vec::new();
+        loop {
+            let page = p.store().read(|c| search::search(c, &q, tuning)).unwrap();
+            seen.extend(
+                page.hits
+                    .iter()
+                    .map(|h| (h.product_id.clone(), h.title.clone())),
+            );
+            match page.next_cursor {
+                Some(c) => q.cursor = Some(c),
+                None => break,
+            }
+        }
+        seen
+    };
+    let tiered = run(tuning);
+    let plain = run(search::TUNING);
+    assert_eq!(tiered.len(), 60);
+    let mut ids: Vec<&str> = tiered.iter().map(|(id, _)| id.as_str()).collect();
+    ids.sort();
+    ids.dedup();
+    assert_eq!(ids.len(), 60, "no product twice");
+    // Title matches first (the 20 "Kopi tubruk"), the recency window (newest 8) leading.
+    assert!(tiered[..20].iter().all(|(_, t)| t == "Kopi tubruk"));
+    assert!(tiered[20..].iter().all(|(_, t)| t == "Gelas kaca"));
+    let window: Vec<&str> = tiered[..8].iter().map(|(id, _)| id.as_str()).collect();
+    let mut newest: Vec<String> = (0..60)
+        .rev()
+        .filter(|i| i % 3 == 0)
+        .take(8)
+        .map(|i| format!("p{i:02}"))
+        .collect();
+    newest.sort();
+    let mut w = window.clone();
+    w.sort();
+    assert_eq!(w, newest);
+    // Plain bm25 agrees that title matches come first.
+    assert!(plain[..20].iter().all(|(_, t)| t == "Kopi tubruk"));
+}
+
+#[test]
+fn filters_with_words_use_index_tokens_and_follow_changes() {
+    let (_d, p) = loaded();
+    let search = |f: &dyn Fn(&mut SearchQuery)| {
+        let mut q = SearchQuery::text("batik kopi coffee");
+        q.text = "kopi ".into();
+        f(&mut q);
+        let mut v: Vec<String> = ids(&p.catalog().search(&q).unwrap())
+            .into_iter()
+            .map(String::from)
+            .collect();
+        v.sort();
+        v
+    };
+    assert_eq!(search(&|_| {}), ["p-gayo"]);
+    assert_eq!(
+        search(&|q| q.text = "batik ".into()),
+        ["p-kain", "p-kemeja"]
+    );
+    assert_eq!(
+        search(&|q| {
+            q.text = "batik ".into();
+            q.category_id = Some("c-fashion".into()); // parent of c-batik
+        }),
+        ["p-kain", "p-kemeja"]
+    );
+    assert!(search(&|q| q.category_id = Some("c-fashion".into())).is_empty());
+    assert_eq!(
+        search(&|q| {
+            q.text = "batik ".into();
+            q.in_stock_only = true;
+        }),
+        ["p-kemeja"]
+    );
+    assert!(search(&|q| q.merchant_id = Some("m-batik".into())).is_empty());
+    // The kain comes back in stock and moves to another top category: the index follows.
+    p.catalog()
+        .apply(&ops(
+            vec![
+                variant("v-kain", "p-kain", 150_000, StockBand::Low),
+                category("c-batik", Some("c-food"), "Batik"),
+            ],
+            500,
+        ))
+        .unwrap();
+    assert_eq!(
+        search(&|q| {
+            q.text = "batik ".into();
+            q.in_stock_only = true;
+            q.category_id = Some("c-food".into());
+        }),
+        ["p-kain", "p-kemeja"]
+    );
+    // Removing the category leaves its products uncategorised, and unfiltered.
+    p.catalog()
+        .apply(&[CatalogOp {
+            op_id: 600,
+            action: CatalogAction::Remove {
+                kind: EntityKind::Category,
+                id: "c-batik".into(),
+            },
+        }])
+        .unwrap();
+    assert!(
+        search(&|q| {
+            q.text = "batik ".into();
+            q.category_id = Some("c-food".into());
+        })
+        .is_empty()
+    );
+    assert_eq!(
+        search(&|q| q.text = "batik ".into()),
+        ["p-kain", "p-kemeja"]
+    );
+    p.store().check_integrity().unwrap();
+}
