@@ -122,7 +122,7 @@ fn main() {
             pct(&r, 95).as_micros()
         );
     }
-    slowest.sort_by(|a, b| b.0.cmp(&a.0));
+    slowest.sort_by_key(|s| std::cmp::Reverse(s.0));
     for (d, q) in slowest.iter().take(12).step_by(2) {
         eprintln!("  slow: {:>7} us {q}", d.as_micros());
     }
