@@ -33,7 +33,7 @@ use rusqlite::{Connection, OptionalExtension, params};
 use std::cell::RefCell;
 
 /// Above this many estimated matches a relevance query is ranked in tiers (see module docs).
-pub const BROAD_MATCHES: u64 = 2_000;
+pub const BROAD_MATCHES: u64 = 6_000;
 /// The most title matches the first tier of a broad query scores.
 pub const TITLE_WINDOW: i64 = 3_000;
 /// Page size bounds.
