@@ -90,10 +90,9 @@ CREATE TABLE voucher (
 ) STRICT;
 
 -- Contentless: the columns hold folded words plus their stems (see catalog::text), which are
--- only useful to the index; what users see comes from `product_detail`. `facets` holds filter
--- tokens (category and its ancestors, merchant, in stock; see catalog::facet_token).
+-- only useful to the index; what users see comes from `product_detail`.
 CREATE VIRTUAL TABLE product_fts USING fts5(
-    title, brand, description, facets,
+    title, brand, description,
     content = '',
     contentless_delete = 1,
     tokenize = 'unicode61 remove_diacritics 2',

@@ -413,22 +413,12 @@ pub(crate) fn from_ms(ms: i64) -> OffsetDateTime {
         .unwrap_or(OffsetDateTime::UNIX_EPOCH)
 }
 
-/// A filter value as an FTS token in the `facets` column: `fc…` a category (the product's
-/// own and every ancestor, so a category filter covers its sub-categories), `fm…` a merchant,
-/// [`FACET_IN_STOCK`] a product with any variant not sold out. Filtering inside the MATCH lets
-/// FTS5 intersect posting lists instead of joining every text match to its product row.
-/// User words can never hit these: user terms are restricted to the text columns.
-pub(crate) fn facet_token(kind: char, id: &str) -> String {
-    format!("f{kind}{:016x}", text::fnv64(id.as_bytes()))
-}
-pub(crate) const FACET_IN_STOCK: &str = "fstockin";
-
 /// Applies ops inside one transaction and keeps per-product summaries up to date.
 struct Writer<'t> {
     tx: &'t Transaction<'t>,
     analyzer: Analyzer,
     dirty_products: BTreeSet<String>,
-    /// Products whose FTS row must be (re)written at the end of the batch, once each.
+    /// Products whose FTS row must be written at the end of the batch, once each.
     fts_dirty: BTreeSet<i64>,
     /// Analyzed title, brand and description of products put in this batch.
     analyzed: HashMap<i64, [String; 3]>,
@@ -446,21 +436,6 @@ impl<'t> Writer<'t> {
             analyzed: HashMap::new(),
             refs: Vec::new(),
         }
-    }
-
-    /// Marks for re-indexing every product in `category_id`'s subtree (their facet tokens
-    /// name its ancestors).
-    fn reindex_subtree(&mut self, category_id: &str) -> Result<()> {
-        let mut stmt = self.tx.prepare_cached(
-            "WITH RECURSIVE sub(id) AS (SELECT ?1
-                UNION SELECT c.id FROM category c JOIN sub ON c.parent_id = sub.id)
-             SELECT p.pk FROM product p WHERE p.category_id IN (SELECT id FROM sub)",
-        )?;
-        let pks = stmt
-            .query_map([category_id], |r| r.get::<_, i64>(0))?
-            .collect::<rusqlite::Result<Vec<_>>>()?;
-        self.fts_dirty.extend(pks);
-        Ok(())
     }
 
     fn apply(&mut self, action: &CatalogAction) -> Result<()> {
@@ -485,13 +460,6 @@ impl<'t> Writer<'t> {
                     ])?;
                 }
                 Entity::Category(c) => {
-                    let old_parent: Option<Option<String>> = tx
-                        .prepare_cached("SELECT parent_id FROM category WHERE id = ?1")?
-                        .query_row([&c.id], |r| r.get(0))
-                        .optional()?;
-                    if old_parent.is_some_and(|old| old != c.parent_id) {
-                        self.reindex_subtree(&c.id)?;
-                    }
                     tx.prepare_cached(
                         "INSERT INTO category(id, parent_id, name, position) VALUES (?1, ?2, ?3, ?4)
                          ON CONFLICT(id) DO UPDATE SET parent_id = excluded.parent_id,
@@ -521,10 +489,7 @@ impl<'t> Writer<'t> {
             CatalogAction::Remove { kind, id } => {
                 let sql = match kind {
                     EntityKind::Merchant => "DELETE FROM merchant WHERE id = ?1",
-                    EntityKind::Category => {
-                        self.reindex_subtree(id)?;
-                        "DELETE FROM category WHERE id = ?1"
-                    }
+                    EntityKind::Category => "DELETE FROM category WHERE id = ?1",
                     EntityKind::Product => "DELETE FROM product WHERE id = ?1",
                     EntityKind::Variant => {
                         if let Some(pid) = tx
@@ -685,76 +650,41 @@ impl<'t> Writer<'t> {
                  WHERE v.product_id = ?2 GROUP BY vp.currency",
             )?
             .execute(params![pk, pid])?;
-            let old_stock: String = tx
-                .prepare_cached("SELECT stock FROM product WHERE pk = ?1")?
-                .query_row([pk], |r| r.get(0))?;
-            let new_stock: String = tx
-                .prepare_cached(
-                    "UPDATE product SET stock = coalesce((
-                        SELECT CASE min(CASE stock WHEN 'in_stock' THEN 0 WHEN 'low' THEN 1 ELSE 2 END)
-                               WHEN 0 THEN 'in_stock' WHEN 1 THEN 'low' ELSE 'out' END
-                        FROM variant WHERE product_id = ?1), 'out')
-                     WHERE pk = ?2 RETURNING stock",
-                )?
-                .query_row(params![pid, pk], |r| r.get(0))?;
-            if (old_stock == "out") != (new_stock == "out") {
-                self.fts_dirty.insert(pk);
-            }
+            tx.prepare_cached(
+                "UPDATE product SET stock = coalesce((
+                    SELECT CASE min(CASE stock WHEN 'in_stock' THEN 0 WHEN 'low' THEN 1 ELSE 2 END)
+                           WHEN 0 THEN 'in_stock' WHEN 1 THEN 'low' ELSE 'out' END
+                    FROM variant WHERE product_id = ?1), 'out')
+                 WHERE pk = ?2",
+            )?
+            .execute(params![pid, pk])?;
         }
         self.write_fts_rows()
     }
 
-    /// (Re)writes the FTS row of every product marked in this batch: its analyzed text and
-    /// its facet tokens.
+    /// Writes the FTS row of every product put in this batch, once each (a product and its
+    /// variants usually come in the same batch).
     fn write_fts_rows(&mut self) -> Result<()> {
         let tx = self.tx;
-        let mut ancestors: HashMap<String, Vec<String>> = HashMap::new();
         let dirty = std::mem::take(&mut self.fts_dirty);
         for pk in dirty {
-            let row: Option<(String, Option<String>, String)> = tx
-                .prepare_cached(
-                    "SELECT merchant_id, category_id, stock FROM product WHERE pk = ?1",
-                )?
-                .query_row([pk], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
-                .optional()?;
-            let Some((merchant_id, category_id, stock)) = row else {
+            let Some(text) = self.analyzed.remove(&pk) else {
+                continue;
+            };
+            let exists = tx
+                .prepare_cached("SELECT 1 FROM product WHERE pk = ?1")?
+                .query_row([pk], |_| Ok(()))
+                .optional()?
+                .is_some();
+            if !exists {
                 continue; // removed later in the batch; the delete trigger cleaned the index
-            };
-            let text = match self.analyzed.remove(&pk) {
-                Some(t) => t,
-                None => {
-                    let (title, brand, description): (String, Option<String>, String) = tx
-                        .prepare_cached(
-                            "SELECT title, brand, description FROM product_detail WHERE pk = ?1",
-                        )?
-                        .query_row([pk], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
-                    [
-                        self.analyzer.index_text(&title),
-                        self.analyzer.index_text(brand.as_deref().unwrap_or("")),
-                        self.analyzer.index_text(&description),
-                    ]
-                }
-            };
-            let mut facets = vec![facet_token('m', &merchant_id)];
-            if stock != "out" {
-                facets.push(FACET_IN_STOCK.to_string());
-            }
-            if let Some(cid) = category_id {
-                if !ancestors.contains_key(&cid) {
-                    let path = category_path(tx, &cid)?;
-                    ancestors.insert(cid.clone(), path.into_iter().map(|c| c.id).collect());
-                }
-                for a in ancestors.get(&cid).into_iter().flatten() {
-                    facets.push(facet_token('c', a));
-                }
             }
             tx.prepare_cached("DELETE FROM product_fts WHERE rowid = ?1")?
                 .execute([pk])?;
             tx.prepare_cached(
-                "INSERT INTO product_fts(rowid, title, brand, description, facets)
-                 VALUES (?1, ?2, ?3, ?4, ?5)",
+                "INSERT INTO product_fts(rowid, title, brand, description) VALUES (?1, ?2, ?3, ?4)",
             )?
-            .execute(params![pk, text[0], text[1], text[2], facets.join(" ")])?;
+            .execute(params![pk, text[0], text[1], text[2]])?;
         }
         Ok(())
     }

@@ -3,11 +3,11 @@
 //! * Full text through FTS5, ranked by bm25 with title (×10) above brand (×4) above
 //!   description (×1). See [`super::text`] for folding, stemming and why user input can never
 //!   be FTS syntax.
-//! * Filters: with words, category (with its sub-categories), merchant and in-stock are
-//!   tokens in the index's `facets` column ([`super::facet_token`]), so FTS5 intersects
-//!   posting lists instead of joining every text match to its product; the price range (a
-//!   number) stays out of the MATCH, as plain SQL on the joined price row. When browsing
-//!   without words, all filters are plain SQL on indexed columns.
+//! * Filters (category with its sub-categories, merchant, price range, in stock) are plain
+//!   SQL on the product's narrow row and its price row, never part of the MATCH. (Filter
+//!   tokens inside the MATCH were tried: bm25 then computes an IDF for each token by walking
+//!   its posting list — tens of thousands of rows for "in stock" — which made filtered
+//!   searches twice as slow as the join.)
 //! * The FTS table always drives the join (`CROSS JOIN`), only row ids and sort keys go
 //!   through the sorter, and the hit columns are read afterwards for the page's rows only.
 //! * Keyset pagination: a page's `next_cursor` carries the last row's tier and sort key; the
@@ -39,8 +39,7 @@ pub const TITLE_WINDOW: i64 = 3_000;
 /// Page size bounds.
 pub const MAX_LIMIT: u32 = 100;
 const SNIPPET_WORDS: usize = 14;
-const BM25: &str = "bm25(product_fts, 10.0, 4.0, 1.0, 0.0)";
-const TEXT_COLUMNS: &str = "{title brand description}";
+const BM25: &str = "bm25(product_fts, 10.0, 4.0, 1.0)";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum SortOrder {
@@ -176,8 +175,6 @@ struct Plan {
     text: Option<TextQuery>,
     /// The user's words as an FTS5 expression, without column filter.
     user_match: Option<String>,
-    /// `{facets} : (…)` for the filters that are index tokens (only with words).
-    facet_match: Option<String>,
     /// `AND …` conditions on `p` (product) and `pp` (product_price), with their parameters.
     filters: String,
     filter_params: Vec<Value>,
@@ -202,18 +199,11 @@ impl Plan {
     /// The MATCH expression for a scope (None when browsing).
     fn match_expr(&self, scope: Scope) -> Option<String> {
         let u = self.user_match.as_ref()?;
-        let cols = match scope {
-            Scope::Title { .. } => "{title}",
-            _ => TEXT_COLUMNS,
-        };
-        let mut m = format!("{cols} : ({u})");
-        if let Some(f) = &self.facet_match {
-            m = format!("({m}) AND {f}");
-        }
-        if scope == Scope::NotTitle {
-            m = format!("({m}) NOT ({{title}} : ({u}))");
-        }
-        Some(m)
+        Some(match scope {
+            Scope::All => u.clone(),
+            Scope::Title { .. } => format!("{{title}} : ({u})"),
+            Scope::NotTitle => format!("({u}) NOT ({{title}} : ({u}))"),
+        })
     }
 
     /// FROM + WHERE for every matching row of `scope`. The FTS table drives the join (CROSS
@@ -299,37 +289,23 @@ fn plan(q: &SearchQuery) -> Result<Plan> {
     let mut filter_params: Vec<Value> = Vec::new();
     let mut needs_product = matches!(q.sort, SortOrder::Newest | SortOrder::Rating)
         || (q.sort == SortOrder::Relevance && text.is_none());
-    let mut facet_tokens = Vec::new();
-    if text.is_some() {
-        // Tokens are `f` + a letter + hex digits: nothing in them is FTS syntax.
-        if let Some(c) = &q.category_id {
-            facet_tokens.push(super::facet_token('c', c));
-        }
-        if let Some(m) = &q.merchant_id {
-            facet_tokens.push(super::facet_token('m', m));
-        }
-        if q.in_stock_only {
-            facet_tokens.push(super::FACET_IN_STOCK.to_string());
-        }
-    } else {
-        if let Some(c) = &q.category_id {
-            filters.push_str(
-                " AND p.category_id IN (WITH RECURSIVE sub(id) AS (SELECT ?
-                    UNION SELECT c.id FROM category c JOIN sub ON c.parent_id = sub.id)
-                  SELECT id FROM sub)",
-            );
-            filter_params.push(Value::Text(c.clone()));
-            needs_product = true;
-        }
-        if let Some(m) = &q.merchant_id {
-            filters.push_str(" AND p.merchant_id = ?");
-            filter_params.push(Value::Text(m.clone()));
-            needs_product = true;
-        }
-        if q.in_stock_only {
-            filters.push_str(" AND p.stock <> 'out'");
-            needs_product = true;
-        }
+    if let Some(c) = &q.category_id {
+        filters.push_str(
+            " AND p.category_id IN (WITH RECURSIVE sub(id) AS (SELECT ?
+                UNION SELECT c.id FROM category c JOIN sub ON c.parent_id = sub.id)
+              SELECT id FROM sub)",
+        );
+        filter_params.push(Value::Text(c.clone()));
+        needs_product = true;
+    }
+    if let Some(m) = &q.merchant_id {
+        filters.push_str(" AND p.merchant_id = ?");
+        filter_params.push(Value::Text(m.clone()));
+        needs_product = true;
+    }
+    if q.in_stock_only {
+        filters.push_str(" AND p.stock <> 'out'");
+        needs_product = true;
     }
     if let Some(lo) = &q.min_price {
         filters.push_str(" AND pp.min_minor >= ?");
@@ -339,14 +315,9 @@ fn plan(q: &SearchQuery) -> Result<Plan> {
         filters.push_str(" AND pp.min_minor <= ?");
         filter_params.push(Value::Integer(hi.to_minor_units()?));
     }
-    let facet_match = (!facet_tokens.is_empty()).then(|| {
-        let quoted: Vec<String> = facet_tokens.iter().map(|t| format!("\"{t}\"")).collect();
-        format!("{{facets}} : ({})", quoted.join(" AND "))
-    });
     Ok(Plan {
         text,
         user_match,
-        facet_match,
         filters,
         filter_params,
         needs_product,

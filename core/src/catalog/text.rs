@@ -21,7 +21,7 @@ const MAX_WORD_CHARS: usize = 40;
 /// would make the MATCH expression expensive).
 pub const MAX_QUERY_WORDS: usize = 8;
 
-/// FNV-1a, 64 bits: a tiny stable hash for tokens and cursor fingerprints (not a security
+/// FNV-1a, 64 bits: a tiny stable hash for cursor fingerprints (not a security
 /// boundary; a dependency would be heavier than these five lines).
 pub fn fnv64(bytes: &[u8]) -> u64 {
     let mut h: u64 = 0xcbf29ce484222325;
