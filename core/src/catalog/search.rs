@@ -16,8 +16,10 @@
 //! * Broad queries: plain bm25 must score every match before it can return the best 20, which
 //!   costs tens of milliseconds once a query matches a fifth of 100,000 products. When the
 //!   index says a query matches more than [`BROAD_MATCHES`] products, relevance is ranked in
-//!   tiers: products whose *title* matches come first, then the others. Title hits carry ten
-//!   times the weight, so this is the order bm25 itself gives in all but contrived cases. When
+//!   tiers: products whose *title or brand* matches come first, then the others. Title and
+//!   brand hits weigh 10 and 4 against the description's 1, so for one word this is the order
+//!   bm25 itself gives (a description-only match scores below any title or brand match), and
+//!   for several words it puts "all words in the title" first, which is what shoppers mean. When
 //!   even the title tier is huge (a word in most titles), its first tier is the
 //!   [`TITLE_WINDOW`] most recently added title matches, ranked by bm25, then the older ones:
 //!   for such a word bm25 barely tells products apart, and recency is the tie-breaker shops
@@ -33,7 +35,7 @@ use rusqlite::{Connection, OptionalExtension, params};
 use std::cell::RefCell;
 
 /// Above this many estimated matches a relevance query is ranked in tiers (see module docs).
-pub const BROAD_MATCHES: u64 = 6_000;
+pub const BROAD_MATCHES: u64 = 2_000;
 /// The most title matches the first tier of a broad query scores.
 pub const TITLE_WINDOW: i64 = 3_000;
 /// Page size bounds.
@@ -201,8 +203,8 @@ impl Plan {
         let u = self.user_match.as_ref()?;
         Some(match scope {
             Scope::All => u.clone(),
-            Scope::Title { .. } => format!("{{title}} : ({u})"),
-            Scope::NotTitle => format!("({u}) NOT ({{title}} : ({u}))"),
+            Scope::Title { .. } => format!("{{title brand}} : ({u})"),
+            Scope::NotTitle => format!("({u}) NOT ({{title brand}} : ({u}))"),
         })
     }
 
@@ -324,19 +326,23 @@ fn plan(q: &SearchQuery) -> Result<Plan> {
     })
 }
 
-/// Estimated number of products matching `t`: the smallest, over its terms, of the sum of
-/// document counts of the term's forms (from the index's vocabulary, no row is read).
+/// Estimated number of products matching `t`, from the index's vocabulary (no row is read):
+/// each term's document count (summed over its forms and, while typing, its prefix), combined
+/// as if terms were independent (`N × Π dfᵢ/N`), since every term must match.
 fn estimate_matches(c: &Connection, t: &TextQuery) -> Result<u64> {
-    let mut best = u64::MAX;
+    // max(pk) is O(1) and close enough to the product count for an estimate.
+    let n: i64 = c.query_row("SELECT coalesce(max(pk), 0) FROM product", [], |r| r.get(0))?;
+    let n = n.max(1) as u128;
+    let mut estimate: u128 = n;
     for term in &t.terms {
-        let mut n: u64 = 0;
+        let mut df: u128 = 0;
         for f in &term.forms {
             let d: i64 = c
                 .prepare_cached(
                     "SELECT coalesce(sum(doc), 0) FROM product_fts_vocab WHERE term = ?1",
                 )?
                 .query_row([f], |r| r.get(0))?;
-            n = n.saturating_add(d as u64);
+            df = df.saturating_add(d.max(0) as u128);
         }
         if let Some(p) = &term.prefix {
             let d: i64 = c
@@ -345,11 +351,11 @@ fn estimate_matches(c: &Connection, t: &TextQuery) -> Result<u64> {
                      WHERE term >= ?1 AND term < ?1 || char(1114111)",
                 )?
                 .query_row([p], |r| r.get(0))?;
-            n = n.saturating_add(d as u64);
+            df = df.saturating_add(d.max(0) as u128);
         }
-        best = best.min(n);
+        estimate = estimate.saturating_mul(df.min(n)) / n;
     }
-    Ok(best)
+    Ok(estimate.min(u64::MAX as u128) as u64)
 }
 
 /// The sort key column(s) and direction for a sort order.
