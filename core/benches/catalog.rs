@@ -364,8 +364,10 @@ fn raw_insert(path: &std::path::Path, products: usize) -> f64 {
         }
         for pid in &touched {
             tx.prepare_cached(
-                "INSERT OR REPLACE INTO product_price(product_pk, currency, min_minor, max_minor)
-                 SELECT p.pk, vp.currency, min(vp.amount_minor), max(vp.amount_minor)
+                "INSERT OR REPLACE INTO product_price(product_pk, currency, min_minor, max_minor,
+                   category_id, merchant_id, stock, rating_x10, created_at)
+                 SELECT p.pk, vp.currency, min(vp.amount_minor), max(vp.amount_minor),
+                   p.category_id, p.merchant_id, p.stock, p.rating_x10, p.created_at
                  FROM product p JOIN variant v ON v.product_id = p.id JOIN variant_price vp ON vp.variant_id = v.id
                  WHERE p.id = ?1 GROUP BY vp.currency",
             )

@@ -74,12 +74,20 @@ CREATE TABLE variant_price (
     PRIMARY KEY (variant_id, currency)
 ) STRICT, WITHOUT ROWID;
 
--- Per product and currency: the cheapest and dearest variant, for price filters and sorts.
+-- Per product and currency, everything a search filters or sorts on: the cheapest and dearest
+-- variant, and copies of the product's category, merchant, stock band, rating and age. A text
+-- search joins each of its matches to this one row only (half the cost of also joining
+-- `product`). Kept in step with `product` by catalog::Writer::finish, in the same transaction.
 CREATE TABLE product_price (
-    product_pk INTEGER NOT NULL REFERENCES product(pk) ON DELETE CASCADE,
-    currency   TEXT NOT NULL,
-    min_minor  INTEGER NOT NULL,
-    max_minor  INTEGER NOT NULL,
+    product_pk  INTEGER NOT NULL REFERENCES product(pk) ON DELETE CASCADE,
+    currency    TEXT NOT NULL,
+    min_minor   INTEGER NOT NULL,
+    max_minor   INTEGER NOT NULL,
+    category_id TEXT,
+    merchant_id TEXT NOT NULL,
+    stock       TEXT NOT NULL,
+    rating_x10  INTEGER NOT NULL,
+    created_at  INTEGER NOT NULL,
     PRIMARY KEY (product_pk, currency)
 ) STRICT, WITHOUT ROWID;
 CREATE INDEX product_price_sort ON product_price(currency, min_minor, product_pk);

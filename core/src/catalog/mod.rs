@@ -422,6 +422,7 @@ struct Writer<'t> {
     fts_dirty: BTreeSet<i64>,
     /// Analyzed title, brand and description of products put in this batch.
     analyzed: HashMap<i64, [String; 3]>,
+    categories_removed: bool,
     /// References to check before commit: (kind of the referenced thing, its id, who refers).
     refs: Vec<(&'static str, String, String)>,
 }
@@ -434,6 +435,7 @@ impl<'t> Writer<'t> {
             dirty_products: BTreeSet::new(),
             fts_dirty: BTreeSet::new(),
             analyzed: HashMap::new(),
+            categories_removed: false,
             refs: Vec::new(),
         }
     }
@@ -489,7 +491,10 @@ impl<'t> Writer<'t> {
             CatalogAction::Remove { kind, id } => {
                 let sql = match kind {
                     EntityKind::Merchant => "DELETE FROM merchant WHERE id = ?1",
-                    EntityKind::Category => "DELETE FROM category WHERE id = ?1",
+                    EntityKind::Category => {
+                        self.categories_removed = true;
+                        "DELETE FROM category WHERE id = ?1"
+                    }
                     EntityKind::Product => "DELETE FROM product WHERE id = ?1",
                     EntityKind::Variant => {
                         if let Some(pid) = tx
@@ -641,15 +646,6 @@ impl<'t> Writer<'t> {
             else {
                 continue; // removed in this batch
             };
-            tx.prepare_cached("DELETE FROM product_price WHERE product_pk = ?1")?
-                .execute([pk])?;
-            tx.prepare_cached(
-                "INSERT INTO product_price(product_pk, currency, min_minor, max_minor)
-                 SELECT ?1, vp.currency, min(vp.amount_minor), max(vp.amount_minor)
-                 FROM variant v JOIN variant_price vp ON vp.variant_id = v.id
-                 WHERE v.product_id = ?2 GROUP BY vp.currency",
-            )?
-            .execute(params![pk, pid])?;
             tx.prepare_cached(
                 "UPDATE product SET stock = coalesce((
                     SELECT CASE min(CASE stock WHEN 'in_stock' THEN 0 WHEN 'low' THEN 1 ELSE 2 END)
@@ -658,6 +654,26 @@ impl<'t> Writer<'t> {
                  WHERE pk = ?2",
             )?
             .execute(params![pid, pk])?;
+            tx.prepare_cached("DELETE FROM product_price WHERE product_pk = ?1")?
+                .execute([pk])?;
+            tx.prepare_cached(
+                "INSERT INTO product_price(product_pk, currency, min_minor, max_minor,
+                   category_id, merchant_id, stock, rating_x10, created_at)
+                 SELECT p.pk, vp.currency, min(vp.amount_minor), max(vp.amount_minor),
+                   p.category_id, p.merchant_id, p.stock, p.rating_x10, p.created_at
+                 FROM product p JOIN variant v ON v.product_id = p.id
+                 JOIN variant_price vp ON vp.variant_id = v.id
+                 WHERE p.pk = ?1 GROUP BY vp.currency",
+            )?
+            .execute([pk])?;
+        }
+        if self.categories_removed {
+            // ON DELETE SET NULL cleared `product.category_id`; mirror it in the copies.
+            tx.execute(
+                "UPDATE product_price SET category_id = NULL WHERE category_id IS NOT NULL
+                 AND category_id NOT IN (SELECT id FROM category)",
+                [],
+            )?;
         }
         self.write_fts_rows()
     }

@@ -289,25 +289,26 @@ fn plan(q: &SearchQuery) -> Result<Plan> {
     let user_match = text.as_ref().map(TextQuery::fts_match);
     let mut filters = String::new();
     let mut filter_params: Vec<Value> = Vec::new();
-    let mut needs_product = matches!(q.sort, SortOrder::Newest | SortOrder::Rating)
-        || (q.sort == SortOrder::Relevance && text.is_none());
+    // With words, filters read the copies on the price row; browsing reads `product`.
+    let (t, needs_product) = if text.is_some() {
+        ("pp", false)
+    } else {
+        ("p", true)
+    };
     if let Some(c) = &q.category_id {
-        filters.push_str(
-            " AND p.category_id IN (WITH RECURSIVE sub(id) AS (SELECT ?
+        filters.push_str(&format!(
+            " AND {t}.category_id IN (WITH RECURSIVE sub(id) AS (SELECT ?
                 UNION SELECT c.id FROM category c JOIN sub ON c.parent_id = sub.id)
-              SELECT id FROM sub)",
-        );
+              SELECT id FROM sub)"
+        ));
         filter_params.push(Value::Text(c.clone()));
-        needs_product = true;
     }
     if let Some(m) = &q.merchant_id {
-        filters.push_str(" AND p.merchant_id = ?");
+        filters.push_str(&format!(" AND {t}.merchant_id = ?"));
         filter_params.push(Value::Text(m.clone()));
-        needs_product = true;
     }
     if q.in_stock_only {
-        filters.push_str(" AND p.stock <> 'out'");
-        needs_product = true;
+        filters.push_str(&format!(" AND {t}.stock <> 'out'"));
     }
     if let Some(lo) = &q.min_price {
         filters.push_str(" AND pp.min_minor >= ?");
@@ -359,13 +360,17 @@ fn estimate_matches(c: &Connection, t: &TextQuery) -> Result<u64> {
 }
 
 /// The sort key column(s) and direction for a sort order.
+/// With words every key comes from the price row (`pp`); browsing reads `product`, whose
+/// indexes serve the sorts.
 fn sort_key(sort: SortOrder, has_text: bool) -> (&'static str, bool) {
-    match sort {
-        SortOrder::Relevance if has_text => (BM25, false),
-        SortOrder::Relevance | SortOrder::Rating => ("p.rating_x10", true),
-        SortOrder::PriceAsc => ("pp.min_minor", false),
-        SortOrder::PriceDesc => ("pp.min_minor", true),
-        SortOrder::Newest => ("p.created_at", true),
+    match (sort, has_text) {
+        (SortOrder::Relevance, true) => (BM25, false),
+        (SortOrder::Rating, true) => ("pp.rating_x10", true),
+        (SortOrder::Relevance | SortOrder::Rating, false) => ("p.rating_x10", true),
+        (SortOrder::PriceAsc, _) => ("pp.min_minor", false),
+        (SortOrder::PriceDesc, _) => ("pp.min_minor", true),
+        (SortOrder::Newest, true) => ("pp.created_at", true),
+        (SortOrder::Newest, false) => ("p.created_at", true),
     }
 }
 
