@@ -37,7 +37,7 @@ use std::cell::RefCell;
 /// Above this many estimated matches a relevance query is ranked in tiers (see module docs).
 pub const BROAD_MATCHES: u64 = 2_000;
 /// The most title matches the first tier of a broad query scores.
-pub const TITLE_WINDOW: i64 = 3_000;
+pub const TITLE_WINDOW: i64 = 1_000;
 /// Page size bounds.
 pub const MAX_LIMIT: u32 = 100;
 const SNIPPET_WORDS: usize = 14;
@@ -625,8 +625,12 @@ pub(super) fn search(c: &Connection, q: &SearchQuery, tuning: Tuning) -> Result<
     let plan = plan(q)?;
     // The tiers this query is read in, in order (see the module docs).
     let tiers: Vec<(u8, Scope)> = match &plan.text {
+        // With filters the title tier fills a page less often (and then the rest is read
+        // too), so tiering pays off only for larger sets.
         Some(t)
-            if q.sort == SortOrder::Relevance && estimate_matches(c, t)? > tuning.broad_matches =>
+            if q.sort == SortOrder::Relevance
+                && estimate_matches(c, t)?
+                    > tuning.broad_matches * if plan.filters.is_empty() { 1 } else { 4 } =>
         {
             let title = plan
                 .match_expr(Scope::Title {
