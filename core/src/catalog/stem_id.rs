@@ -224,4 +224,14 @@ mod tests {
             assert!(stems(w).iter().all(|s| !s.is_empty()));
         }
     }
+
+    proptest::proptest! {
+        /// Any lower-case word (ASCII or not) gets at least one non-empty root, no panic.
+        #[test]
+        fn stems_are_total(word in "[a-z]{0,20}|\\PC{0,12}") {
+            let out = stems(&word);
+            proptest::prop_assert!(!out.is_empty() && out.len() <= 4);
+            proptest::prop_assert!(out.iter().all(|s| !s.is_empty()) || word.is_empty());
+        }
+    }
 }
