@@ -93,7 +93,10 @@ fn bad_input_gets_clear_errors() {
         ),
         (&["cart", "add", "v-nope"][..], "unknown variant v-nope"),
         (&["cart", "remove", "v-0024-1"][..], "not in the cart"),
-        (&["search", "kopi", "--min", "12.5"][..], "at most 0 decimal places"),
+        (
+            &["search", "kopi", "--min", "12.5"][..],
+            "at most 0 decimal places",
+        ),
         (&["search", "kopi", "--min", "1e3"][..], "exponent"),
         (&["product", "p-nope"][..], "unknown product"),
         (&["voucher", "apply", "LEBARAN2025"][..], "expired"),

@@ -6,7 +6,8 @@
 //! `catalog: products=… import_per_s=… raw_insert_per_s=… search_p50_us=… search_p95_us=…
 //!  search_p99_us=… raw_fts_p95_us=… search_ratio=… broad_first_page_us=… rss_mb=…`
 //!
-//! `WARUNG_BENCH_PRODUCTS` overrides the product count (for a quick run).
+//! `WARUNG_BENCH_PRODUCTS` overrides the product count (for a quick run). Run by `cargo test
+//! --all-targets` (no `--bench` argument) it does a 3,000-product smoke run.
 
 use rusqlite::{Connection, params};
 use std::collections::BTreeSet;
@@ -22,10 +23,13 @@ const BATCH: usize = 1_000;
 const SEED: u64 = 42;
 
 fn main() {
+    // `cargo bench` passes --bench; `cargo test --all-targets` does not, and then this is a
+    // quick smoke run that keeps the benchmark compiling and working.
+    let smoke = !std::env::args().any(|a| a == "--bench");
     let products: usize = std::env::var("WARUNG_BENCH_PRODUCTS")
         .ok()
         .and_then(|s| s.parse().ok())
-        .unwrap_or(100_000);
+        .unwrap_or(if smoke { 3_000 } else { 100_000 });
     let dir = tempfile::tempdir().expect("temp dir");
     // WARUNG_BENCH_KEEP=1 keeps the built store for inspection.
     let dir_path = if std::env::var_os("WARUNG_BENCH_KEEP").is_some() {
