@@ -24,6 +24,7 @@
 use crate::catalog::{self, ms};
 use crate::error::{Error, Result};
 use crate::money::{Currency, Money};
+use crate::observe::{Observers, Subscription};
 use crate::outbox;
 use crate::protocol::{Discount, IntentBody, StockBand, Voucher};
 use crate::store::Store;
@@ -128,6 +129,7 @@ pub struct CartView {
 pub struct Cart {
     store: Arc<Store>,
     currency: Currency,
+    observers: Arc<Observers>,
 }
 
 fn check_quantity(quantity: i64, max: u32) -> Result<u32> {
@@ -139,7 +141,33 @@ fn check_quantity(quantity: i64, max: u32) -> Result<u32> {
 
 impl Cart {
     pub fn new(store: Arc<Store>, currency: Currency) -> Cart {
-        Cart { store, currency }
+        Cart::with_observers(store, currency, Arc::default())
+    }
+
+    pub fn with_observers(
+        store: Arc<Store>,
+        currency: Currency,
+        observers: Arc<Observers>,
+    ) -> Cart {
+        Cart {
+            store,
+            currency,
+            observers,
+        }
+    }
+
+    /// Calls `callback` after every committed change to the cart, and after catalog updates
+    /// that may change its prices or availability, until the subscription is cancelled or
+    /// dropped. Read the new state with [`Cart::view`].
+    pub fn subscribe(&self, callback: impl Fn() + Send + Sync + 'static) -> Subscription {
+        self.observers.subscribe(callback)
+    }
+
+    fn changed<T>(&self, result: Result<T>) -> Result<T> {
+        if result.is_ok() {
+            self.observers.notify();
+        }
+        result
     }
 
     pub fn currency(&self) -> Currency {
@@ -149,13 +177,13 @@ impl Cart {
     /// Adds `quantity` of a variant (to the line's quantity if it is already in the cart).
     pub fn add(&self, variant_id: &str, quantity: i64) -> Result<()> {
         check_quantity(quantity, MAX_QUANTITY)?;
-        self.mutate_line(variant_id, |existing| existing as i64 + quantity)
+        self.changed(self.mutate_line(variant_id, |existing| existing as i64 + quantity))
     }
 
     /// Sets a line's quantity, adding the line if needed.
     pub fn set_quantity(&self, variant_id: &str, quantity: i64) -> Result<()> {
         check_quantity(quantity, MAX_QUANTITY)?;
-        self.mutate_line(variant_id, |_| quantity)
+        self.changed(self.mutate_line(variant_id, |_| quantity))
     }
 
     fn mutate_line(&self, variant_id: &str, new_qty: impl Fn(u32) -> i64) -> Result<()> {
@@ -212,7 +240,7 @@ impl Cart {
     /// Removes a line.
     pub fn remove(&self, variant_id: &str) -> Result<()> {
         let now = OffsetDateTime::now_utc();
-        self.store.write(|tx| {
+        let result = self.store.write(|tx| {
             let n = tx
                 .prepare_cached("DELETE FROM cart_line WHERE variant_id = ?1")?
                 .execute([variant_id])?;
@@ -228,18 +256,20 @@ impl Cart {
                 now,
             )?;
             Ok(())
-        })
+        });
+        self.changed(result)
     }
 
     /// Empties the cart (lines and vouchers).
     pub fn clear(&self) -> Result<()> {
         let now = OffsetDateTime::now_utc();
-        self.store.write(|tx| {
+        let result = self.store.write(|tx| {
             tx.execute("DELETE FROM cart_line", [])?;
             tx.execute("DELETE FROM cart_voucher", [])?;
             outbox::enqueue(tx, &IntentBody::CartClear {}, now)?;
             Ok(())
-        })
+        });
+        self.changed(result)
     }
 
     /// Applies a voucher code if it applies to the cart now; a merchant voucher replaces that
@@ -250,7 +280,7 @@ impl Cart {
 
     pub fn apply_voucher_at(&self, code: &str, now: OffsetDateTime) -> Result<CartView> {
         let code = code.trim().to_ascii_uppercase();
-        self.store.write(|tx| {
+        let result = self.store.write(|tx| {
             let voucher = catalog::read_voucher(tx, &code)?.ok_or_else(|| Error::Voucher {
                 code: code.clone(),
                 reason: VoucherRejection::Unknown,
@@ -284,13 +314,14 @@ impl Cart {
             }
             outbox::enqueue(tx, &IntentBody::VoucherApply { code: code.clone() }, now)?;
             Ok(view)
-        })
+        });
+        self.changed(result)
     }
 
     pub fn remove_voucher(&self, code: &str) -> Result<()> {
         let code = code.trim().to_ascii_uppercase();
         let now = OffsetDateTime::now_utc();
-        self.store.write(|tx| {
+        let result = self.store.write(|tx| {
             let n = tx
                 .prepare_cached("DELETE FROM cart_voucher WHERE code = ?1")?
                 .execute([&code])?;
@@ -302,7 +333,8 @@ impl Cart {
             }
             outbox::enqueue(tx, &IntentBody::VoucherRemove { code: code.clone() }, now)?;
             Ok(())
-        })
+        });
+        self.changed(result)
     }
 
     /// The cart now: lines priced from the catalog, grouped by merchant, vouchers evaluated.

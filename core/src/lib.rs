@@ -33,6 +33,7 @@ pub mod catalog;
 pub mod demo;
 pub mod error;
 pub mod money;
+pub mod observe;
 pub mod outbox;
 pub mod protocol;
 pub mod store;
@@ -59,9 +60,11 @@ impl Profile {
     /// Opens (or creates) the profile at `path`; the cart is kept in `currency`.
     pub fn open(path: impl AsRef<Path>, currency: money::Currency) -> Result<Profile> {
         let store = Arc::new(store::Store::open(path)?);
+        // Cart observers hear about cart edits and about catalog updates (prices, stock).
+        let observers = Arc::new(observe::Observers::default());
         Ok(Profile {
-            catalog: catalog::Catalog::new(store.clone()),
-            cart: cart::Cart::new(store.clone(), currency),
+            catalog: catalog::Catalog::with_observers(store.clone(), observers.clone()),
+            cart: cart::Cart::with_observers(store.clone(), currency, observers),
             outbox: outbox::Outbox::new(store.clone()),
             store,
         })

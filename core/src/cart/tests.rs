@@ -279,3 +279,33 @@ fn every_mutation_queues_one_intent() {
         [1, 2, 3, 4, 5, 6]
     );
 }
+
+#[test]
+fn subscribers_hear_cart_edits_and_catalog_updates() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let (_d, p) = loaded();
+    let hits = std::sync::Arc::new(AtomicUsize::new(0));
+    let h = hits.clone();
+    let sub = p.cart().subscribe(move || {
+        h.fetch_add(1, Ordering::SeqCst);
+    });
+    p.cart().add("v-gayo-250", 1).unwrap();
+    assert!(p.cart().add("v-gayo-250", 0).is_err()); // refused: no notification
+    p.cart().set_quantity("v-gayo-250", 2).unwrap();
+    p.cart().apply_voucher_at("KOPI5K", now()).unwrap();
+    p.cart().remove_voucher("KOPI5K").unwrap();
+    p.cart().remove("v-gayo-250").unwrap();
+    p.cart().clear().unwrap();
+    assert_eq!(hits.load(Ordering::SeqCst), 6);
+    // A price change from the catalog also tells the cart's subscribers.
+    p.catalog()
+        .apply(&ops(
+            vec![variant("v-toraja", "p-toraja", 1, StockBand::InStock)],
+            900,
+        ))
+        .unwrap();
+    assert_eq!(hits.load(Ordering::SeqCst), 7);
+    sub.cancel();
+    p.cart().add("v-gayo-250", 1).unwrap();
+    assert_eq!(hits.load(Ordering::SeqCst), 7);
+}

@@ -15,6 +15,7 @@ pub use search::{
 
 use crate::error::{Error, Result};
 use crate::money::{Currency, Money};
+use crate::observe::Observers;
 use crate::protocol::{
     CatalogAction, CatalogOp, Category, Contact, Discount, Entity, EntityKind, Merchant,
     MerchantKind, Policies, Price, Product, RatingSummary, StockBand, Variant, Voucher,
@@ -63,11 +64,17 @@ pub struct CategoryNode {
 #[derive(Clone, Debug)]
 pub struct Catalog {
     store: Arc<Store>,
+    observers: Arc<Observers>,
 }
 
 impl Catalog {
     pub fn new(store: Arc<Store>) -> Catalog {
-        Catalog { store }
+        Catalog::with_observers(store, Arc::default())
+    }
+
+    /// A catalog that tells `observers` (the cart's) when an apply changed something.
+    pub fn with_observers(store: Arc<Store>, observers: Arc<Observers>) -> Catalog {
+        Catalog { store, observers }
     }
 
     /// The highest op id applied so far (0 for an empty catalog): the sync cursor.
@@ -95,7 +102,7 @@ impl Catalog {
                 validate(entity)?;
             }
         }
-        self.store.write(|tx| {
+        let report = self.store.write(|tx| {
             let cursor = read_cursor(tx)?;
             let mut report = ApplyReport {
                 cursor,
@@ -120,7 +127,11 @@ impl Catalog {
                 )?;
             }
             Ok(report)
-        })
+        })?;
+        if report.applied > 0 {
+            self.observers.notify();
+        }
+        Ok(report)
     }
 
     /// A product with its merchant, category path and variants.
