@@ -1,0 +1,899 @@
+//! # warung-ffi
+//!
+//! The thin uniffi facade that exposes `warung-core` to Kotlin (`id.warung.core`) and Swift
+//! (`WarungCore`). No business logic lives here: records mirror the core's types, methods call
+//! the core, and every core error becomes one [`WarungError`] variant (its name is the stable
+//! code, its message the core's).
+//!
+//! * Money crosses as [`Money`] `{ amount: Decimal, currency: String }`, where `Decimal` is
+//!   `java.math.BigDecimal` in Kotlin and `Foundation.Decimal` in Swift (a decimal string on
+//!   the wire between them, so no float ever touches an amount).
+//! * Timestamps are `java.time.Instant` / `Date`.
+//! * Cheap reads (search, product, cart) are synchronous: they take milliseconds. Imports are
+//!   `async`, run on a tokio runtime owned by the [`Warung`] object, in batches of
+//!   [`IMPORT_BATCH`] ops; cancelling the Kotlin coroutine or Swift task stops the import after
+//!   the batch in flight (each batch is one transaction, so nothing is half-written).
+//! * A Rust panic never crosses the boundary: every call runs under `catch_unwind` and a panic
+//!   becomes [`WarungError::Internal`].
+
+use rust_decimal::Decimal;
+use std::collections::HashMap;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::str::FromStr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::SystemTime;
+use warung_core::catalog as core_catalog;
+use warung_core::money::{self as core_money, Currency, Locale};
+use warung_core::protocol as wire;
+
+uniffi::setup_scaffolding!();
+
+/// Ops per transaction when importing (and the granularity of cancellation).
+pub const IMPORT_BATCH: usize = 500;
+
+uniffi::custom_type!(Decimal, String, {
+    remote,
+    lower: |d| d.to_string(),
+    try_lift: |s| Ok(Decimal::from_str_exact(&s)?),
+});
+
+// ---------------------------------------------------------------------------------------------
+// Errors
+
+/// Every failure, by kind. The variant name is the stable code apps switch on.
+#[derive(Debug, thiserror::Error, uniffi::Error)]
+#[uniffi(flat_error)]
+pub enum WarungError {
+    #[error("{0}")]
+    InvalidMoney(String),
+    #[error("{0}")]
+    InvalidArgument(String),
+    #[error("{0}")]
+    InvalidQuery(String),
+    #[error("{0}")]
+    InvalidCatalog(String),
+    #[error("{0}")]
+    UnknownProduct(String),
+    #[error("{0}")]
+    UnknownVariant(String),
+    #[error("{0}")]
+    InvalidQuantity(String),
+    #[error("{0}")]
+    OutOfStock(String),
+    #[error("{0}")]
+    NoPrice(String),
+    #[error("{0}")]
+    NotInCart(String),
+    #[error("{0}")]
+    VoucherRejected(String),
+    #[error("{0}")]
+    SchemaTooNew(String),
+    #[error("{0}")]
+    CorruptDatabase(String),
+    #[error("{0}")]
+    Storage(String),
+    #[error("{0}")]
+    Cancelled(String),
+    /// A bug: a panic inside the core, caught at the boundary.
+    #[error("{0}")]
+    Internal(String),
+}
+
+impl From<warung_core::Error> for WarungError {
+    fn from(e: warung_core::Error) -> Self {
+        use warung_core::Error as E;
+        let m = e.to_string();
+        match e {
+            E::Money(_) => WarungError::InvalidMoney(m),
+            E::SchemaTooNew { .. } => WarungError::SchemaTooNew(m),
+            E::Corrupt(_) => WarungError::CorruptDatabase(m),
+            E::Storage(_) | E::Outbox(_) => WarungError::Storage(m),
+            E::InvalidBatch(_) | E::InvalidEntity { .. } => WarungError::InvalidCatalog(m),
+            E::InvalidQuery(_) | E::UnknownCategory(_) => WarungError::InvalidQuery(m),
+            E::UnknownProduct(_) => WarungError::UnknownProduct(m),
+            E::UnknownVariant(_) => WarungError::UnknownVariant(m),
+            E::InvalidQuantity { .. } => WarungError::InvalidQuantity(m),
+            E::OutOfStock(_) => WarungError::OutOfStock(m),
+            E::NoPrice { .. } => WarungError::NoPrice(m),
+            E::NotInCart(_) => WarungError::NotInCart(m),
+            E::Voucher { .. } => WarungError::VoucherRejected(m),
+        }
+    }
+}
+
+impl From<core_money::MoneyError> for WarungError {
+    fn from(e: core_money::MoneyError) -> Self {
+        WarungError::InvalidMoney(e.to_string())
+    }
+}
+
+type Result<T, E = WarungError> = std::result::Result<T, E>;
+
+/// Runs `f`, turning a panic into [`WarungError::Internal`].
+fn guard<T>(f: impl FnOnce() -> Result<T>) -> Result<T> {
+    catch_unwind(AssertUnwindSafe(f)).unwrap_or_else(|panic| {
+        let msg = panic
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| panic.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "unknown panic".into());
+        Err(WarungError::Internal(format!("internal error: {msg}")))
+    })
+}
+
+fn currency(code: &str) -> Result<Currency> {
+    Ok(Currency::from_str(code)?)
+}
+
+fn locale(tag: &str) -> Result<Locale> {
+    Ok(Locale::from_str(tag)?)
+}
+
+fn instant(t: time::OffsetDateTime) -> SystemTime {
+    SystemTime::from(t)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Money
+
+/// An amount of one currency (`currency` is an ISO 4217 code such as "IDR").
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct Money {
+    pub amount: Decimal,
+    pub currency: String,
+}
+
+impl From<core_money::Money> for Money {
+    fn from(m: core_money::Money) -> Self {
+        Money {
+            amount: m.amount(),
+            currency: m.currency().code().to_string(),
+        }
+    }
+}
+
+impl TryFrom<Money> for core_money::Money {
+    type Error = WarungError;
+    fn try_from(m: Money) -> Result<Self> {
+        Ok(core_money::Money::new(m.amount, currency(&m.currency)?)?)
+    }
+}
+
+/// Parses user-typed amount text strictly ("125000", not "125.000,5" or "1e3").
+#[uniffi::export]
+pub fn parse_money(text: String, currency_code: String) -> Result<Money> {
+    guard(|| Ok(core_money::Money::parse(&text, currency(&currency_code)?)?.into()))
+}
+
+/// Formats for display: `Rp125.000` (id-ID), `IDR 125,000` (en).
+#[uniffi::export]
+pub fn format_money(money: Money, locale_tag: String) -> Result<String> {
+    guard(|| {
+        let m: core_money::Money = money.try_into()?;
+        Ok(m.format(locale(&locale_tag)?))
+    })
+}
+
+// ---------------------------------------------------------------------------------------------
+// Catalog records
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum StockBand {
+    InStock,
+    Low,
+    Out,
+}
+
+impl From<wire::StockBand> for StockBand {
+    fn from(s: wire::StockBand) -> Self {
+        match s {
+            wire::StockBand::InStock => StockBand::InStock,
+            wire::StockBand::Low => StockBand::Low,
+            wire::StockBand::Out => StockBand::Out,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, uniffi::Enum)]
+pub enum SortOrder {
+    #[default]
+    Relevance,
+    PriceAsc,
+    PriceDesc,
+    Newest,
+    Rating,
+}
+
+impl From<SortOrder> for core_catalog::SortOrder {
+    fn from(s: SortOrder) -> Self {
+        match s {
+            SortOrder::Relevance => core_catalog::SortOrder::Relevance,
+            SortOrder::PriceAsc => core_catalog::SortOrder::PriceAsc,
+            SortOrder::PriceDesc => core_catalog::SortOrder::PriceDesc,
+            SortOrder::Newest => core_catalog::SortOrder::Newest,
+            SortOrder::Rating => core_catalog::SortOrder::Rating,
+        }
+    }
+}
+
+/// A search or browse request; see the core's `SearchQuery`. Prices are in the profile's
+/// currency.
+#[derive(Debug, Clone, uniffi::Record)]
+pub struct SearchQuery {
+    #[uniffi(default = "")]
+    pub text: String,
+    #[uniffi(default = None)]
+    pub category_id: Option<String>,
+    #[uniffi(default = None)]
+    pub merchant_id: Option<String>,
+    #[uniffi(default = None)]
+    pub min_price: Option<Decimal>,
+    #[uniffi(default = None)]
+    pub max_price: Option<Decimal>,
+    #[uniffi(default = false)]
+    pub in_stock_only: bool,
+    #[uniffi(default)]
+    pub sort: SortOrder,
+    #[uniffi(default = 20)]
+    pub limit: u32,
+    #[uniffi(default = None)]
+    pub cursor: Option<String>,
+}
+
+#[derive(Debug, Clone, uniffi::Record)]
+pub struct Rating {
+    pub average: Decimal,
+    pub count: u32,
+}
+
+impl From<wire::RatingSummary> for Rating {
+    fn from(r: wire::RatingSummary) -> Self {
+        Rating {
+            average: r.average,
+            count: r.count,
+        }
+    }
+}
+
+#[derive(Debug, Clone, uniffi::Record)]
+pub struct SearchHit {
+    pub product_id: String,
+    pub title: String,
+    pub brand: Option<String>,
+    pub merchant_id: String,
+    pub merchant_name: String,
+    pub category_id: Option<String>,
+    pub price_min: Money,
+    pub price_max: Money,
+    pub rating: Rating,
+    pub stock: StockBand,
+    pub image_url: Option<String>,
+    /// Words around the first match, matches wrapped in `**`.
+    pub snippet: Option<String>,
+    pub created_at: SystemTime,
+}
+
+#[derive(Debug, Clone, uniffi::Record)]
+pub struct SearchPage {
+    pub hits: Vec<SearchHit>,
+    pub next_cursor: Option<String>,
+}
+
+impl From<core_catalog::SearchPage> for SearchPage {
+    fn from(p: core_catalog::SearchPage) -> Self {
+        SearchPage {
+            hits: p
+                .hits
+                .into_iter()
+                .map(|h| SearchHit {
+                    product_id: h.product_id,
+                    title: h.title,
+                    brand: h.brand,
+                    merchant_id: h.merchant_id,
+                    merchant_name: h.merchant_name,
+                    category_id: h.category_id,
+                    price_min: h.price_min.into(),
+                    price_max: h.price_max.into(),
+                    rating: h.rating.into(),
+                    stock: h.stock.into(),
+                    image_url: h.image_url,
+                    snippet: h.snippet,
+                    created_at: instant(h.created_at),
+                })
+                .collect(),
+            next_cursor: p.next_cursor,
+        }
+    }
+}
+
+#[derive(Debug, Clone, uniffi::Record)]
+pub struct FacetCount {
+    pub id: String,
+    pub name: String,
+    pub count: u64,
+}
+
+#[derive(Debug, Clone, uniffi::Record)]
+pub struct PriceBand {
+    pub min: Money,
+    pub max: Option<Money>,
+    pub count: u64,
+}
+
+#[derive(Debug, Clone, uniffi::Record)]
+pub struct Facets {
+    pub total: u64,
+    pub categories: Vec<FacetCount>,
+    pub price_bands: Vec<PriceBand>,
+}
+
+/// A category in the tree, flattened depth-first (`depth` 0 for top level).
+#[derive(Debug, Clone, uniffi::Record)]
+pub struct CategoryNode {
+    pub id: String,
+    pub parent_id: Option<String>,
+    pub name: String,
+    pub depth: u32,
+    /// Products in it and all its sub-categories.
+    pub product_count: u64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum MerchantKind {
+    Shop,
+    Seller,
+}
+
+#[derive(Debug, Clone, uniffi::Record)]
+pub struct Merchant {
+    pub id: String,
+    pub name: String,
+    pub kind: MerchantKind,
+    pub city: String,
+    pub phone: Option<String>,
+    pub email: Option<String>,
+    pub whatsapp: Option<String>,
+    pub shipping_policy: String,
+    pub warranty_policy: String,
+    pub returns_policy: String,
+}
+
+impl From<wire::Merchant> for Merchant {
+    fn from(m: wire::Merchant) -> Self {
+        Merchant {
+            id: m.id,
+            name: m.name,
+            kind: match m.kind {
+                wire::MerchantKind::Shop => MerchantKind::Shop,
+                wire::MerchantKind::Seller => MerchantKind::Seller,
+            },
+            city: m.city,
+            phone: m.contact.phone,
+            email: m.contact.email,
+            whatsapp: m.contact.whatsapp,
+            shipping_policy: m.policies.shipping,
+            warranty_policy: m.policies.warranty,
+            returns_policy: m.policies.returns,
+        }
+    }
+}
+
+#[derive(Debug, Clone, uniffi::Record)]
+pub struct Price {
+    pub amount: Money,
+    pub compare_at: Option<Money>,
+}
+
+#[derive(Debug, Clone, uniffi::Record)]
+pub struct Variant {
+    pub id: String,
+    pub product_id: String,
+    pub sku: String,
+    pub options: HashMap<String, String>,
+    pub prices: Vec<Price>,
+    pub stock: StockBand,
+    pub weight_grams: u32,
+}
+
+impl From<wire::Variant> for Variant {
+    fn from(v: wire::Variant) -> Self {
+        Variant {
+            id: v.id,
+            product_id: v.product_id,
+            sku: v.sku,
+            options: v.options.into_iter().collect(),
+            prices: v
+                .prices
+                .into_iter()
+                .map(|p| Price {
+                    amount: p.amount.into(),
+                    compare_at: p.compare_at.map(Into::into),
+                })
+                .collect(),
+            stock: v.stock.into(),
+            weight_grams: v.weight_grams,
+        }
+    }
+}
+
+#[derive(Debug, Clone, uniffi::Record)]
+pub struct ProductDetail {
+    pub id: String,
+    pub title: String,
+    pub description: String,
+    pub brand: Option<String>,
+    pub attributes: HashMap<String, String>,
+    pub image_urls: Vec<String>,
+    pub rating: Rating,
+    pub created_at: SystemTime,
+    pub updated_at: SystemTime,
+    pub merchant: Merchant,
+    /// Names from the top-level category down to the product's own.
+    pub category_path: Vec<String>,
+    pub variants: Vec<Variant>,
+    pub stock: StockBand,
+}
+
+#[derive(Debug, Clone, uniffi::Record)]
+pub struct ImportReport {
+    pub applied: u64,
+    pub skipped: u64,
+    pub cursor: u64,
+}
+
+// ---------------------------------------------------------------------------------------------
+// Cart records
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum LineStatus {
+    Available,
+    PriceChanged,
+    Unavailable,
+}
+
+#[derive(Debug, Clone, uniffi::Record)]
+pub struct CartLine {
+    pub variant_id: String,
+    pub product_id: Option<String>,
+    pub merchant_id: Option<String>,
+    pub title: String,
+    pub options: HashMap<String, String>,
+    pub quantity: u32,
+    pub seen_price: Money,
+    pub unit_price: Option<Money>,
+    pub line_total: Money,
+    pub discount: Money,
+    pub status: LineStatus,
+}
+
+#[derive(Debug, Clone, uniffi::Record)]
+pub struct AppliedVoucher {
+    pub code: String,
+    pub title: String,
+    pub discount: Money,
+    /// Why it gives nothing right now (expired, minimum spend…), if so.
+    pub rejection: Option<String>,
+}
+
+#[derive(Debug, Clone, uniffi::Record)]
+pub struct MerchantGroup {
+    pub merchant_id: String,
+    pub merchant_name: String,
+    pub lines: Vec<CartLine>,
+    pub voucher: Option<AppliedVoucher>,
+    pub subtotal: Money,
+    pub discount: Money,
+    pub total: Money,
+}
+
+#[derive(Debug, Clone, uniffi::Record)]
+pub struct CartView {
+    pub currency: String,
+    pub groups: Vec<MerchantGroup>,
+    pub unavailable: Vec<CartLine>,
+    pub platform_voucher: Option<AppliedVoucher>,
+    pub subtotal: Money,
+    pub discount: Money,
+    pub total: Money,
+    pub item_count: u32,
+}
+
+fn line(l: warung_core::cart::CartLine) -> CartLine {
+    use warung_core::cart::LineStatus as S;
+    CartLine {
+        variant_id: l.variant_id,
+        product_id: l.product_id,
+        merchant_id: l.merchant_id,
+        title: l.title,
+        options: l.options.into_iter().collect(),
+        quantity: l.quantity,
+        seen_price: l.seen_price.into(),
+        unit_price: l.unit_price.map(Into::into),
+        line_total: l.line_total.into(),
+        discount: l.discount.into(),
+        status: match l.status {
+            S::Available => LineStatus::Available,
+            S::PriceChanged => LineStatus::PriceChanged,
+            S::Unavailable => LineStatus::Unavailable,
+        },
+    }
+}
+
+fn voucher(v: warung_core::cart::AppliedVoucher) -> AppliedVoucher {
+    AppliedVoucher {
+        code: v.code,
+        title: v.title,
+        discount: v.discount.into(),
+        rejection: v.rejection.map(|r| r.to_string()),
+    }
+}
+
+impl From<warung_core::cart::CartView> for CartView {
+    fn from(c: warung_core::cart::CartView) -> Self {
+        CartView {
+            currency: c.currency.code().to_string(),
+            groups: c
+                .groups
+                .into_iter()
+                .map(|g| MerchantGroup {
+                    merchant_id: g.merchant_id,
+                    merchant_name: g.merchant_name,
+                    lines: g.lines.into_iter().map(line).collect(),
+                    voucher: g.voucher.map(voucher),
+                    subtotal: g.subtotal.into(),
+                    discount: g.discount.into(),
+                    total: g.total.into(),
+                })
+                .collect(),
+            unavailable: c.unavailable.into_iter().map(line).collect(),
+            platform_voucher: c.platform_voucher.map(voucher),
+            subtotal: c.subtotal.into(),
+            discount: c.discount.into(),
+            total: c.total.into(),
+            item_count: c.item_count,
+        }
+    }
+}
+
+#[derive(Debug, Clone, uniffi::Record)]
+pub struct VoucherInfo {
+    pub code: String,
+    pub title: String,
+    /// `None` for a platform voucher.
+    pub merchant_id: Option<String>,
+    pub valid_until: SystemTime,
+}
+
+// ---------------------------------------------------------------------------------------------
+// Listeners
+
+/// Implemented by the app to hear about cart changes (edits, and catalog updates that change
+/// prices or availability). Called on the thread that made the change.
+#[uniffi::export(with_foreign)]
+pub trait CartListener: Send + Sync {
+    fn on_cart_changed(&self, cart: CartView);
+}
+
+/// Keeps a listener registered; `cancel()` (or dropping it) stops it.
+#[derive(uniffi::Object)]
+pub struct Subscription {
+    inner: warung_core::observe::Subscription,
+}
+
+#[uniffi::export]
+impl Subscription {
+    pub fn cancel(&self) {
+        self.inner.cancel();
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The object apps hold
+
+#[derive(Debug, Clone, uniffi::Record)]
+pub struct WarungConfig {
+    /// The profile's SQLite file (created if missing).
+    pub profile_path: String,
+    /// "id-ID" or "en".
+    #[uniffi(default = "id-ID")]
+    pub locale: String,
+    /// The cart's and prices' ISO 4217 currency.
+    #[uniffi(default = "IDR")]
+    pub currency: String,
+}
+
+/// One app profile. Thread-safe: share it.
+#[derive(uniffi::Object)]
+pub struct Warung {
+    profile: warung_core::Profile,
+    locale: Locale,
+    runtime: tokio::runtime::Runtime,
+}
+
+/// Sets a flag when dropped: a cancelled foreign task drops the future, which stops the work.
+struct CancelOnDrop(Arc<AtomicBool>);
+
+impl Drop for CancelOnDrop {
+    fn drop(&mut self) {
+        self.0.store(true, Ordering::SeqCst);
+    }
+}
+
+impl Warung {
+    fn currency(&self) -> Currency {
+        self.profile.cart().currency()
+    }
+
+    fn price(&self, amount: Option<Decimal>) -> Result<Option<core_money::Money>> {
+        amount
+            .map(|a| core_money::Money::new(a, self.currency()).map_err(Into::into))
+            .transpose()
+    }
+
+    /// Applies `ops` in batches on the runtime's blocking pool, stopping between batches
+    /// once the caller is gone.
+    async fn import(&self, ops: Vec<wire::CatalogOp>) -> Result<ImportReport> {
+        let cancelled = Arc::new(AtomicBool::new(false));
+        let _guard = CancelOnDrop(cancelled.clone());
+        let catalog = self.profile.catalog().clone();
+        let task = self.runtime.spawn_blocking(move || {
+            guard(|| {
+                let mut report = ImportReport {
+                    applied: 0,
+                    skipped: 0,
+                    cursor: catalog.cursor()?,
+                };
+                for chunk in ops.chunks(IMPORT_BATCH) {
+                    if cancelled.load(Ordering::SeqCst) {
+                        return Err(WarungError::Cancelled(format!(
+                            "import cancelled after {} ops",
+                            report.applied + report.skipped
+                        )));
+                    }
+                    let r = catalog.apply(chunk)?;
+                    report.applied += r.applied as u64;
+                    report.skipped += r.skipped as u64;
+                    report.cursor = r.cursor;
+                }
+                Ok(report)
+            })
+        });
+        task.await
+            .map_err(|e| WarungError::Internal(format!("import task failed: {e}")))?
+    }
+}
+
+#[uniffi::export]
+impl Warung {
+    /// Opens (or creates) the profile.
+    #[uniffi::constructor]
+    pub fn open(config: WarungConfig) -> Result<Arc<Self>> {
+        guard(|| {
+            let locale = locale(&config.locale)?;
+            let profile = warung_core::Profile::open(&config.profile_path, currency(&config.currency)?)?;
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(1)
+                .max_blocking_threads(2)
+                .thread_name("warung-core")
+                .enable_all()
+                .build()
+                .map_err(|e| WarungError::Internal(format!("cannot start runtime: {e}")))?;
+            Ok(Arc::new(Warung {
+                profile,
+                locale,
+                runtime,
+            }))
+        })
+    }
+
+    /// Formats an amount in the profile's locale.
+    pub fn format(&self, money: Money) -> Result<String> {
+        guard(|| {
+            let m: core_money::Money = money.try_into()?;
+            Ok(m.format(self.locale))
+        })
+    }
+
+    /// This install's device id (it signs the outbox's intents).
+    pub fn device_id(&self) -> Result<String> {
+        guard(|| Ok(self.profile.outbox().device_id()?))
+    }
+
+    /// Intents waiting to be sent to the server.
+    pub fn pending_intents(&self) -> Result<u64> {
+        guard(|| Ok(self.profile.outbox().pending_count()?))
+    }
+
+    /// Closes idle database connections; call when the app goes to the background.
+    pub fn suspend(&self) {
+        self.profile.store().suspend();
+    }
+
+    // -- catalog --------------------------------------------------------------------------
+
+    pub fn search(&self, query: SearchQuery) -> Result<SearchPage> {
+        guard(|| {
+            let q = core_catalog::SearchQuery {
+                text: query.text,
+                category_id: query.category_id,
+                merchant_id: query.merchant_id,
+                currency: self.currency(),
+                min_price: self.price(query.min_price)?,
+                max_price: self.price(query.max_price)?,
+                in_stock_only: query.in_stock_only,
+                sort: query.sort.into(),
+                limit: query.limit,
+                cursor: query.cursor,
+            };
+            Ok(self.profile.catalog().search(&q)?.into())
+        })
+    }
+
+    pub fn facets(&self, query: SearchQuery) -> Result<Facets> {
+        guard(|| {
+            let q = core_catalog::SearchQuery {
+                text: query.text,
+                category_id: query.category_id,
+                merchant_id: query.merchant_id,
+                currency: self.currency(),
+                min_price: self.price(query.min_price)?,
+                max_price: self.price(query.max_price)?,
+                in_stock_only: query.in_stock_only,
+                sort: query.sort.into(),
+                limit: query.limit,
+                cursor: None,
+            };
+            let f = self.profile.catalog().facets(&q)?;
+            Ok(Facets {
+                total: f.total,
+                categories: f
+                    .categories
+                    .into_iter()
+                    .map(|c| FacetCount {
+                        id: c.category_id,
+                        name: c.name,
+                        count: c.count,
+                    })
+                    .collect(),
+                price_bands: f
+                    .price_bands
+                    .into_iter()
+                    .map(|b| PriceBand {
+                        min: b.min.into(),
+                        max: b.max.map(Into::into),
+                        count: b.count,
+                    })
+                    .collect(),
+            })
+        })
+    }
+
+    pub fn product(&self, product_id: String) -> Result<ProductDetail> {
+        guard(|| {
+            let d = self.profile.catalog().product(&product_id)?;
+            Ok(ProductDetail {
+                id: d.product.id,
+                title: d.product.title,
+                description: d.product.description,
+                brand: d.product.brand,
+                attributes: d.product.attributes.into_iter().collect(),
+                image_urls: d.product.image_urls,
+                rating: d.product.rating.into(),
+                created_at: instant(d.product.created_at),
+                updated_at: instant(d.product.updated_at),
+                merchant: d.merchant.into(),
+                category_path: d.category_path.into_iter().map(|c| c.name).collect(),
+                variants: d.variants.into_iter().map(Into::into).collect(),
+                stock: d.stock.into(),
+            })
+        })
+    }
+
+    /// The category tree, depth-first.
+    pub fn categories(&self) -> Result<Vec<CategoryNode>> {
+        guard(|| {
+            fn walk(nodes: Vec<core_catalog::CategoryNode>, depth: u32, out: &mut Vec<CategoryNode>) {
+                for n in nodes {
+                    out.push(CategoryNode {
+                        id: n.category.id,
+                        parent_id: n.category.parent_id,
+                        name: n.category.name,
+                        depth,
+                        product_count: n.product_count,
+                    });
+                    walk(n.children, depth + 1, out);
+                }
+            }
+            let mut out = Vec::new();
+            walk(self.profile.catalog().categories()?, 0, &mut out);
+            Ok(out)
+        })
+    }
+
+    pub fn vouchers(&self) -> Result<Vec<VoucherInfo>> {
+        guard(|| {
+            Ok(self
+                .profile
+                .catalog()
+                .vouchers()?
+                .into_iter()
+                .map(|v| VoucherInfo {
+                    code: v.code,
+                    title: v.title,
+                    merchant_id: v.merchant_id,
+                    valid_until: instant(v.valid_until),
+                })
+                .collect())
+        })
+    }
+
+    /// Imports the bundled demo catalog (the same `apply` path as sync).
+    pub async fn import_demo_catalog(&self) -> Result<ImportReport> {
+        self.import(warung_core::demo::demo_ops()).await
+    }
+
+    /// Imports catalog ops given as the wire format's JSON array.
+    pub async fn import_catalog_json(&self, ops_json: String) -> Result<ImportReport> {
+        let ops: Vec<wire::CatalogOp> = serde_json::from_str(&ops_json)
+            .map_err(|e| WarungError::InvalidCatalog(format!("ops JSON: {e}")))?;
+        self.import(ops).await
+    }
+
+    // -- cart -----------------------------------------------------------------------------
+
+    pub fn cart(&self) -> Result<CartView> {
+        guard(|| Ok(self.profile.cart().view()?.into()))
+    }
+
+    pub fn cart_add(&self, variant_id: String, quantity: i64) -> Result<CartView> {
+        guard(|| {
+            self.profile.cart().add(&variant_id, quantity)?;
+            Ok(self.profile.cart().view()?.into())
+        })
+    }
+
+    pub fn cart_set_quantity(&self, variant_id: String, quantity: i64) -> Result<CartView> {
+        guard(|| {
+            self.profile.cart().set_quantity(&variant_id, quantity)?;
+            Ok(self.profile.cart().view()?.into())
+        })
+    }
+
+    pub fn cart_remove(&self, variant_id: String) -> Result<CartView> {
+        guard(|| {
+            self.profile.cart().remove(&variant_id)?;
+            Ok(self.profile.cart().view()?.into())
+        })
+    }
+
+    pub fn cart_clear(&self) -> Result<CartView> {
+        guard(|| {
+            self.profile.cart().clear()?;
+            Ok(self.profile.cart().view()?.into())
+        })
+    }
+
+    pub fn apply_voucher(&self, code: String) -> Result<CartView> {
+        guard(|| Ok(self.profile.cart().apply_voucher(&code)?.into()))
+    }
+
+    pub fn remove_voucher(&self, code: String) -> Result<CartView> {
+        guard(|| {
+            self.profile.cart().remove_voucher(&code)?;
+            Ok(self.profile.cart().view()?.into())
+        })
+    }
+
+    /// Calls `listener` with the new cart after every change, until the returned
+    /// subscription is cancelled or dropped.
+    pub fn observe_cart(&self, listener: Arc<dyn CartListener>) -> Arc<Subscription> {
+        let cart = self.profile.cart().clone();
+        let inner = self.profile.cart().subscribe(move || {
+            if let Ok(view) = cart.view() {
+                listener.on_cart_changed(view.into());
+            }
+        });
+        Arc::new(Subscription { inner })
+    }
+}
