@@ -123,11 +123,11 @@ fn guard<T>(f: impl FnOnce() -> Result<T>) -> Result<T> {
 }
 
 fn currency(code: &str) -> Result<Currency> {
-    Ok(Currency::from_str(code)?)
+    Currency::from_str(code).map_err(|e| WarungError::InvalidArgument(e.to_string()))
 }
 
 fn locale(tag: &str) -> Result<Locale> {
-    Ok(Locale::from_str(tag)?)
+    Locale::from_str(tag).map_err(|e| WarungError::InvalidArgument(e.to_string()))
 }
 
 fn instant(t: time::OffsetDateTime) -> SystemTime {
@@ -195,9 +195,8 @@ impl From<wire::StockBand> for StockBand {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, uniffi::Enum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
 pub enum SortOrder {
-    #[default]
     Relevance,
     PriceAsc,
     PriceDesc,
@@ -233,7 +232,6 @@ pub struct SearchQuery {
     pub max_price: Option<Decimal>,
     #[uniffi(default = false)]
     pub in_stock_only: bool,
-    #[uniffi(default)]
     pub sort: SortOrder,
     #[uniffi(default = 20)]
     pub limit: u32,
@@ -668,10 +666,11 @@ impl Warung {
 impl Warung {
     /// Opens (or creates) the profile.
     #[uniffi::constructor]
-    pub fn open(config: WarungConfig) -> Result<Arc<Self>> {
+    pub fn new(config: WarungConfig) -> Result<Arc<Self>> {
         guard(|| {
             let locale = locale(&config.locale)?;
-            let profile = warung_core::Profile::open(&config.profile_path, currency(&config.currency)?)?;
+            let profile =
+                warung_core::Profile::open(&config.profile_path, currency(&config.currency)?)?;
             let runtime = tokio::runtime::Builder::new_multi_thread()
                 .worker_threads(1)
                 .max_blocking_threads(2)
@@ -698,6 +697,11 @@ impl Warung {
     /// This install's device id (it signs the outbox's intents).
     pub fn device_id(&self) -> Result<String> {
         guard(|| Ok(self.profile.outbox().device_id()?))
+    }
+
+    /// The last catalog op applied (the sync cursor); 0 for an empty catalog.
+    pub fn catalog_cursor(&self) -> Result<u64> {
+        guard(|| Ok(self.profile.catalog().cursor()?))
     }
 
     /// Intents waiting to be sent to the server.
@@ -793,7 +797,11 @@ impl Warung {
     /// The category tree, depth-first.
     pub fn categories(&self) -> Result<Vec<CategoryNode>> {
         guard(|| {
-            fn walk(nodes: Vec<core_catalog::CategoryNode>, depth: u32, out: &mut Vec<CategoryNode>) {
+            fn walk(
+                nodes: Vec<core_catalog::CategoryNode>,
+                depth: u32,
+                out: &mut Vec<CategoryNode>,
+            ) {
                 for n in nodes {
                     out.push(CategoryNode {
                         id: n.category.id,

@@ -1,0 +1,245 @@
+// The Kotlin API of warung-core, exercised on the JVM through JNA against the library just
+// built. Run by tests/kotlin/run.sh; the last line is "kotlin: N passed, M failed".
+import id.warung.core.*
+import java.io.File
+import java.math.BigDecimal
+import java.nio.file.Files
+import java.util.concurrent.CountDownLatch
+import java.util.concurrent.Executors
+import java.util.concurrent.TimeUnit
+import java.util.concurrent.atomic.AtomicInteger
+import kotlinx.coroutines.*
+import kotlinx.coroutines.flow.first
+import kotlinx.coroutines.flow.take
+import kotlinx.coroutines.flow.toList
+
+var passed = 0
+var failed = 0
+
+fun test(name: String, body: () -> Unit) {
+    try {
+        body()
+        passed++
+        println("ok   $name")
+    } catch (e: Throwable) {
+        failed++
+        println("FAIL $name: $e")
+        e.printStackTrace(System.out)
+    }
+}
+
+fun check(cond: Boolean, msg: () -> String = { "check failed" }) {
+    if (!cond) throw AssertionError(msg())
+}
+
+inline fun <reified T : Throwable> expectThrows(body: () -> Unit): T {
+    try {
+        body()
+    } catch (e: Throwable) {
+        if (e is T) return e
+        throw AssertionError("expected ${T::class.simpleName}, got $e")
+    }
+    throw AssertionError("expected ${T::class.simpleName}, nothing thrown")
+}
+
+val dir = Files.createTempDirectory("warung-kotlin").toFile()
+fun profile(name: String) = Warung(WarungConfig(profilePath = File(dir, "$name.db").path, locale = "id-ID", currency = "IDR"))
+
+// README example (kept in sync with README.md "Kotlin").
+test("readme example") {
+    val warung = Warung(WarungConfig(profilePath = File(dir, "readme.db").path))
+    runBlocking { warung.importDemoCatalog() }
+    val page = warung.search(searchQuery("kopi arabika"))
+    val detail = warung.product(page.hits.first().productId)
+    val cart = warung.cartAdd(detail.variants.first { it.stock != StockBand.OUT }.id, 2)
+    println("  total: " + warung.format(cart.total))
+    check(warung.format(cart.total).startsWith("Rp"))
+}
+
+val w = profile("main")
+
+test("import the demo catalog (async) and re-import idempotently") {
+    val r = runBlocking { w.importDemoCatalog() }
+    check(r.applied > 1000u) { "applied ${r.applied}" }
+    val again = runBlocking { w.importDemoCatalog() }
+    check(again.applied == 0uL && again.skipped == r.applied) { "$again" }
+    check(w.catalogCursor() == r.cursor)
+}
+
+test("search with filters, sorts, snippet and pagination") {
+    val page = w.search(searchQuery("kopi"))
+    check(page.hits.isNotEmpty())
+    check(page.hits.first().snippet?.contains("**") == true) { "${page.hits.first().snippet}" }
+    val filtered = w.search(SearchQuery(text = "kopi", categoryId = "c-kopi-minuman", minPrice = BigDecimal("50000"),
+        maxPrice = BigDecimal("300000"), inStockOnly = true, sort = SortOrder.PRICE_ASC, limit = 5u))
+    check(filtered.hits.isNotEmpty())
+    val prices = filtered.hits.map { it.priceMin.amount }
+    check(prices == prices.sorted()) { "$prices" }
+    check(prices.all { it >= BigDecimal("50000") && it <= BigDecimal("300000") })
+    check(filtered.hits.all { it.stock != StockBand.OUT })
+    // Pages never repeat.
+    var q = searchQuery("batik", limit = 7u)
+    val seen = mutableListOf<String>()
+    while (true) {
+        val p = w.search(q)
+        seen += p.hits.map { it.productId }
+        q = q.copy(cursor = p.nextCursor ?: break)
+    }
+    check(seen.size == seen.toSet().size && seen.size > 7) { "${seen.size}" }
+    // Indonesian affixes: "pembelian" finds products that say "membeli"/"beli".
+    check(w.search(searchQuery("pembelian ")).hits.isNotEmpty())
+}
+
+test("facets and categories") {
+    val f = w.facets(searchQuery("batik"))
+    check(f.total > 0uL && f.priceBands.size == 5)
+    check(f.priceBands.sumOf { it.count.toLong() } == f.total.toLong())
+    val cats = w.categories()
+    check(cats.any { it.depth == 0u } && cats.any { it.depth == 1u })
+    check(cats.first { it.id == "c-kopi-minuman" }.productCount > 0uL)
+}
+
+test("product detail with variants, BigDecimal prices") {
+    val d = w.product("p-0024")
+    check(d.variants.isNotEmpty())
+    val price = d.variants.first().prices.first { it.amount.currency == "IDR" }.amount
+    check(price.amount.signum() > 0 && price.amount.scale() <= 0)
+    check(d.merchant.shippingPolicy.isNotBlank())
+    check(d.categoryPath.isNotEmpty())
+    check(d.createdAt.epochSecond > 0)
+}
+
+test("cart add, set, remove, vouchers, grouped by merchant") {
+    w.cartClear()
+    var cart = w.cartAdd("v-0024-1", 2)
+    check(cart.itemCount == 2u)
+    cart = w.cartSetQuantity("v-0024-1", 3)
+    check(cart.groups.single().lines.single().quantity == 3u)
+    val batik = w.search(searchQuery("kemeja batik")).hits.first { it.merchantId != cart.groups.single().merchantId }
+    val variant = w.product(batik.productId).variants.first { it.stock == StockBand.IN_STOCK }
+    cart = w.cartAdd(variant.id, 1)
+    check(cart.groups.size == 2) { "${cart.groups.size} groups" }
+    cart = w.applyVoucher("hemat10")
+    check(cart.platformVoucher?.code == "HEMAT10")
+    check(cart.discount.amount.signum() > 0)
+    check(cart.total.amount == cart.subtotal.amount - cart.discount.amount)
+    cart = w.removeVoucher("HEMAT10")
+    check(cart.platformVoucher == null)
+    cart = w.cartRemove(variant.id)
+    check(cart.groups.size == 1)
+    check(w.pendingIntents() >= 5uL)
+}
+
+test("id-ID and en formatting, strict parsing") {
+    val m = Money(BigDecimal("125000"), "IDR")
+    check(w.format(m) == "Rp125.000") { w.format(m) }
+    check(formatMoney(m, "en") == "IDR 125,000")
+    check(parseMoney("125000.00", "IDR") == m)
+    expectThrows<WarungException.InvalidMoney> { parseMoney("125000.5", "IDR") }
+    expectThrows<WarungException.InvalidMoney> { parseMoney("1e3", "IDR") }
+    expectThrows<WarungException.InvalidMoney> { formatMoney(Money(BigDecimal("1.5"), "IDR"), "id-ID") }
+}
+
+test("typed errors: bad quantity, unknown variant, voucher, bad query") {
+    expectThrows<WarungException.InvalidQuantity> { w.cartAdd("v-0024-1", 0) }
+    expectThrows<WarungException.InvalidQuantity> { w.cartAdd("v-0024-1", 100) }
+    expectThrows<WarungException.InvalidQuantity> { w.cartSetQuantity("v-0024-1", -1) }
+    expectThrows<WarungException.UnknownVariant> { w.cartAdd("v-nope", 1) }
+    expectThrows<WarungException.UnknownProduct> { w.product("p-nope") }
+    expectThrows<WarungException.VoucherRejected> { w.applyVoucher("LEBARAN2025") }
+    expectThrows<WarungException.InvalidQuery> { w.search(searchQuery("kopi", limit = 0u)) }
+    expectThrows<WarungException.InvalidQuery> { w.search(searchQuery("kopi").copy(cursor = "garbage")) }
+    expectThrows<WarungException.InvalidCatalog> { runBlocking { w.importCatalogJson("{not json") } }
+    // FTS syntax is just words.
+    w.search(searchQuery("\"kopi* NEAR(-:"))
+    val corrupt = File(dir, "corrupt.db").apply { writeBytes(ByteArray(4096) { 7 }) }
+    expectThrows<WarungException.CorruptDatabase> { Warung(WarungConfig(profilePath = corrupt.path)) }
+    expectThrows<WarungException.InvalidArgument> { Warung(WarungConfig(profilePath = File(dir, "x.db").path, locale = "fr")) }
+    expectThrows<WarungException.InvalidArgument> { parseMoney("5", "XYZ") }
+}
+
+test("listener and Flow receive cart changes; cancel stops them") {
+    val received = AtomicInteger()
+    val latch = CountDownLatch(1)
+    val sub = w.observeCart(object : CartListener {
+        override fun onCartChanged(cart: CartView) {
+            received.incrementAndGet()
+            latch.countDown()
+        }
+    })
+    w.cartAdd("v-0024-1", 1)
+    check(latch.await(5, TimeUnit.SECONDS))
+    sub.cancel()
+    val before = received.get()
+    w.cartAdd("v-0024-1", 1)
+    check(received.get() == before) { "listener called after cancel" }
+    val carts = runBlocking {
+        coroutineScope {
+            val collected = async { w.cartChanges().take(2).toList() }
+            delay(200) // let the collector subscribe
+            w.cartSetQuantity("v-0024-1", 4)
+            w.cartSetQuantity("v-0024-1", 5)
+            withTimeout(5000) { collected.await() }
+        }
+    }
+    check(carts.map { it.groups.first().lines.first { l -> l.variantId == "v-0024-1" }.quantity } == listOf(4u, 5u))
+}
+
+test("8 threads at once") {
+    val pool = Executors.newFixedThreadPool(8)
+    val errors = AtomicInteger()
+    val done = CountDownLatch(8)
+    repeat(8) { i ->
+        pool.submit {
+            try {
+                repeat(20) {
+                    check(w.search(searchQuery(if (i % 2 == 0) "kopi" else "batik")).hits.isNotEmpty())
+                    w.cartSetQuantity("v-0024-1", (it % 5 + 1).toLong())
+                    w.cart()
+                }
+            } catch (e: Throwable) {
+                errors.incrementAndGet()
+                e.printStackTrace()
+            } finally {
+                done.countDown()
+            }
+        }
+    }
+    check(done.await(60, TimeUnit.SECONDS))
+    pool.shutdown()
+    check(errors.get() == 0) { "${errors.get()} errors" }
+}
+
+test("cancelling the import coroutine stops the work") {
+    val big = profile("big")
+    // 20,000 products with a variant each, in the wire format.
+    val sb = StringBuilder("[")
+    sb.append("""{"op_id":1,"op":"put","entity":{"type":"merchant","id":"m","name":"M","kind":"shop","city":"Bandung","contact":{},"policies":{"shipping":"","warranty":"","returns":""}}},""")
+    sb.append("""{"op_id":2,"op":"put","entity":{"type":"category","id":"c","parent_id":null,"name":"C"}}""")
+    var op = 3
+    for (i in 0 until 20000) {
+        sb.append(""",{"op_id":${op++},"op":"put","entity":{"type":"product","id":"p$i","merchant_id":"m","category_id":"c","title":"Produk $i kopi","description":"Deskripsi produk nomor $i","brand":null,"created_at":"2026-01-01T00:00:00Z","updated_at":"2026-01-01T00:00:00Z"}}""")
+        sb.append(""",{"op_id":${op++},"op":"put","entity":{"type":"variant","id":"v$i","product_id":"p$i","sku":"S$i","prices":[{"amount":{"amount":"10000","currency":"IDR"},"compare_at":null}],"stock":"in_stock","weight_grams":100}}""")
+    }
+    sb.append("]")
+    val json = sb.toString()
+    val total = (op - 1).toULong()
+    runBlocking {
+        val job = launch(Dispatchers.Default) { big.importCatalogJson(json) }
+        delay(300)
+        job.cancelAndJoin()
+    }
+    Thread.sleep(500) // the batch in flight finishes, then the import stops
+    val cursor = big.catalogCursor()
+    Thread.sleep(500)
+    check(big.catalogCursor() == cursor) { "import kept going after cancel" }
+    check(cursor < total) { "cursor $cursor of $total: nothing was cancelled" }
+    // Resuming applies the rest; what was applied is skipped.
+    val r = runBlocking { big.importCatalogJson(json) }
+    check(r.cursor == total && r.skipped == cursor) { "$r" }
+}
+
+dir.deleteRecursively()
+println()
+println("kotlin: $passed passed, $failed failed")
+if (failed > 0) kotlin.system.exitProcess(1)

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Kotlin suite: bindings generated from the library just built, compiled with kotlinc, and
+# tests/kotlin/WarungTest.kts run on the JVM through JNA. Installs JNA (Debian) and kotlinc
+# (npm, cached in $WARUNG_CACHE, default ~/.cache/warung) when missing.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+CACHE="${WARUNG_CACHE:-$HOME/.cache/warung}"
+KOTLIN_VERSION=2.4.20
+KH="$CACHE/kotlin/node_modules/kotlin-compiler"
+
+if [ ! -f /usr/share/java/jna.jar ]; then
+  echo "installing JNA (libjna-java)…"
+  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libjna-java) >/dev/null
+fi
+if [ ! -x "$KH/bin/kotlinc" ] || ! grep -q "\"version\": \"$KOTLIN_VERSION\"" "$KH/package.json" 2>/dev/null; then
+  echo "installing kotlinc $KOTLIN_VERSION into $CACHE/kotlin…"
+  mkdir -p "$CACHE/kotlin"
+  npm install --silent --ignore-scripts --prefix "$CACHE/kotlin" "kotlin-compiler@$KOTLIN_VERSION" >/dev/null
+fi
+CP="/usr/share/java/jna.jar:$KH/lib/kotlinx-coroutines-core-jvm.jar:$KH/lib/kotlin-test.jar"
+
+cargo build -q -p warung-ffi -p uniffi-bindgen
+LIB=target/debug/libwarung_ffi.so
+OUT=$(mktemp -d)
+trap 'rm -rf "$OUT"' EXIT
+target/debug/uniffi-bindgen generate --no-format --library "$LIB" --language kotlin --out-dir "$OUT/src"
+"$KH/bin/kotlinc" -Werror -nowarn -cp "$CP" -d "$OUT/bindings.jar" \
+  "$OUT"/src/id/warung/core/*.kt bindings/kotlin/*.kt 2>&1 | grep -v "^warning: unable to find kotlin-stdlib.jar" || true
+[ -f "$OUT/bindings.jar" ] || { echo "kotlinc failed"; exit 1; }
+JAVA_OPTS="-Djna.library.path=$PWD/target/debug" \
+  "$KH/bin/kotlinc" -cp "$OUT/bindings.jar:$CP" -J-ea -script tests/kotlin/WarungTest.kts
