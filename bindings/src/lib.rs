@@ -609,6 +609,31 @@ pub struct Warung {
     runtime: tokio::runtime::Runtime,
 }
 
+/// Stops a long operation. Kotlin does not need it (cancelling the coroutine drops the call,
+/// which cancels); Swift's uniffi bindings do not forward task cancellation, so the Swift
+/// extension `Warung.importCatalog(json:)` passes one and cancels it from the task's
+/// cancellation handler.
+#[derive(uniffi::Object, Default)]
+pub struct CancelToken {
+    flag: Arc<AtomicBool>,
+}
+
+#[uniffi::export]
+impl CancelToken {
+    #[uniffi::constructor]
+    pub fn new() -> Arc<Self> {
+        Arc::new(CancelToken::default())
+    }
+
+    pub fn cancel(&self) {
+        self.flag.store(true, Ordering::SeqCst);
+    }
+
+    pub fn is_cancelled(&self) -> bool {
+        self.flag.load(Ordering::SeqCst)
+    }
+}
+
 /// Sets a flag when dropped: a cancelled foreign task drops the future, which stops the work.
 struct CancelOnDrop(Arc<AtomicBool>);
 
@@ -631,8 +656,12 @@ impl Warung {
 
     /// Applies `ops` in batches on the runtime's blocking pool, stopping between batches
     /// once the caller is gone.
-    async fn import(&self, ops: Vec<wire::CatalogOp>) -> Result<ImportReport> {
-        let cancelled = Arc::new(AtomicBool::new(false));
+    async fn import(
+        &self,
+        ops: Vec<wire::CatalogOp>,
+        token: Option<Arc<CancelToken>>,
+    ) -> Result<ImportReport> {
+        let cancelled = token.map(|t| t.flag.clone()).unwrap_or_default();
         let _guard = CancelOnDrop(cancelled.clone());
         let catalog = self.profile.catalog().clone();
         let task = self.runtime.spawn_blocking(move || {
@@ -837,15 +866,24 @@ impl Warung {
     }
 
     /// Imports the bundled demo catalog (the same `apply` path as sync).
-    pub async fn import_demo_catalog(&self) -> Result<ImportReport> {
-        self.import(warung_core::demo::demo_ops()).await
+    #[uniffi::method(default(cancel = None))]
+    pub async fn import_demo_catalog(
+        &self,
+        cancel: Option<Arc<CancelToken>>,
+    ) -> Result<ImportReport> {
+        self.import(warung_core::demo::demo_ops(), cancel).await
     }
 
     /// Imports catalog ops given as the wire format's JSON array.
-    pub async fn import_catalog_json(&self, ops_json: String) -> Result<ImportReport> {
+    #[uniffi::method(default(cancel = None))]
+    pub async fn import_catalog_json(
+        &self,
+        ops_json: String,
+        cancel: Option<Arc<CancelToken>>,
+    ) -> Result<ImportReport> {
         let ops: Vec<wire::CatalogOp> = serde_json::from_str(&ops_json)
             .map_err(|e| WarungError::InvalidCatalog(format!("ops JSON: {e}")))?;
-        self.import(ops).await
+        self.import(ops, cancel).await
     }
 
     // -- cart -----------------------------------------------------------------------------

@@ -158,6 +158,19 @@ test("typed errors: bad quantity, unknown variant, voucher, bad query") {
     expectThrows<WarungException.InvalidArgument> { parseMoney("5", "XYZ") }
 }
 
+test("cancel token, device id, vouchers, suspend") {
+    val fresh = profile("fresh")
+    val token = CancelToken()
+    token.cancel()
+    check(token.isCancelled())
+    expectThrows<WarungException.Cancelled> { runBlocking { fresh.importDemoCatalog(token) } }
+    check(fresh.catalogCursor() == 0uL)
+    check(w.deviceId().length == 36)
+    check(w.vouchers().any { it.code == "HEMAT10" && it.merchantId == null })
+    w.suspend() // closes idle connections; the next call reopens them
+    check(w.search(searchQuery("kopi")).hits.isNotEmpty())
+}
+
 test("listener and Flow receive cart changes; cancel stops them") {
     val received = AtomicInteger()
     val latch = CountDownLatch(1)

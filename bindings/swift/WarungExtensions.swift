@@ -1,0 +1,43 @@
+// Hand-written Swift conveniences over the generated bindings (shipped with them).
+import Foundation
+
+/// Bridges the cart listener to an AsyncStream continuation.
+final class CartStreamListener: CartListener, @unchecked Sendable {
+    private let continuation: AsyncStream<CartView>.Continuation
+
+    init(_ continuation: AsyncStream<CartView>.Continuation) {
+        self.continuation = continuation
+    }
+
+    func onCartChanged(cart: CartView) {
+        continuation.yield(cart)
+    }
+}
+
+extension Warung {
+    /// The cart after every change; iterating subscribes, ending the iteration unsubscribes.
+    public func cartChanges() -> AsyncStream<CartView> {
+        AsyncStream { continuation in
+            let subscription = self.observeCart(listener: CartStreamListener(continuation))
+            continuation.onTermination = { _ in subscription.cancel() }
+        }
+    }
+}
+
+extension Warung {
+    /// Imports catalog ops (wire-format JSON); cancelling the calling task stops the import
+    /// after the batch in flight.
+    public func importCatalog(json: String) async throws -> ImportReport {
+        let token = CancelToken()
+        return try await withTaskCancellationHandler {
+            try await importCatalogJson(opsJson: json, cancel: token)
+        } onCancel: {
+            token.cancel()
+        }
+    }
+}
+
+/// A search query with the usual defaults (sorted by relevance).
+public func searchQuery(_ text: String = "", sort: SortOrder = .relevance, limit: UInt32 = 20) -> SearchQuery {
+    SearchQuery(text: text, sort: sort, limit: limit)
+}
