@@ -160,6 +160,24 @@ impl TryFrom<Money> for core_money::Money {
     }
 }
 
+/// The core's version, e.g. "0.1.0" (cheap: also the benchmark's trivial call).
+#[uniffi::export]
+pub fn core_version() -> String {
+    env!("CARGO_PKG_VERSION").to_string()
+}
+
+/// Diagnostics for an app's support screen. With `trigger_panic`, panics inside the core on
+/// purpose, to prove a panic comes back as [`WarungError::Internal`] instead of crashing.
+#[uniffi::export]
+pub fn self_check(trigger_panic: bool) -> Result<String> {
+    guard(|| {
+        if trigger_panic {
+            panic!("self-check panic requested");
+        }
+        Ok(format!("warung-core {}", env!("CARGO_PKG_VERSION")))
+    })
+}
+
 /// Parses user-typed amount text strictly ("125000", not "125.000,5" or "1e3").
 #[uniffi::export]
 pub fn parse_money(text: String, currency_code: String) -> Result<Money> {
@@ -587,6 +605,48 @@ impl Subscription {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Secure storage
+
+/// A failure reported by the app's secure storage (Keystore locked, Keychain denied…).
+#[derive(Debug, thiserror::Error, uniffi::Error)]
+pub enum SecureStorageError {
+    #[error("{reason}")]
+    Failed { reason: String },
+}
+
+impl From<uniffi::UnexpectedUniFFICallbackError> for SecureStorageError {
+    fn from(e: uniffi::UnexpectedUniFFICallbackError) -> Self {
+        SecureStorageError::Failed { reason: e.reason }
+    }
+}
+
+/// Implemented by the app with the Android Keystore / iOS Keychain. The core keeps secrets
+/// only here.
+#[uniffi::export(with_foreign)]
+pub trait SecureStorage: Send + Sync {
+    fn get(&self, key: String) -> Result<Option<Vec<u8>>, SecureStorageError>;
+    fn put(&self, key: String, value: Vec<u8>) -> Result<(), SecureStorageError>;
+    fn delete(&self, key: String) -> Result<(), SecureStorageError>;
+}
+
+/// Adapts the foreign storage to the core's trait.
+struct ForeignStorage(Arc<dyn SecureStorage>);
+
+impl warung_core::secrets::SecureStorage for ForeignStorage {
+    fn get(&self, key: &str) -> std::result::Result<Option<Vec<u8>>, String> {
+        self.0.get(key.to_string()).map_err(|e| e.to_string())
+    }
+    fn put(&self, key: &str, value: &[u8]) -> std::result::Result<(), String> {
+        self.0
+            .put(key.to_string(), value.to_vec())
+            .map_err(|e| e.to_string())
+    }
+    fn delete(&self, key: &str) -> std::result::Result<(), String> {
+        self.0.delete(key.to_string()).map_err(|e| e.to_string())
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
 // The object apps hold
 
 #[derive(Debug, Clone, uniffi::Record)]
@@ -693,11 +753,13 @@ impl Warung {
 
 #[uniffi::export]
 impl Warung {
-    /// Opens (or creates) the profile.
+    /// Opens (or creates) the profile. `storage` is the app's secure storage; the core
+    /// creates this install's secret there on first open.
     #[uniffi::constructor]
-    pub fn new(config: WarungConfig) -> Result<Arc<Self>> {
+    pub fn new(config: WarungConfig, storage: Arc<dyn SecureStorage>) -> Result<Arc<Self>> {
         guard(|| {
             let locale = locale(&config.locale)?;
+            warung_core::secrets::installation_secret(&ForeignStorage(storage))?;
             let profile =
                 warung_core::Profile::open(&config.profile_path, currency(&config.currency)?)?;
             let runtime = tokio::runtime::Builder::new_multi_thread()

@@ -36,6 +36,7 @@ pub mod money;
 pub mod observe;
 pub mod outbox;
 pub mod protocol;
+pub mod secrets;
 pub mod store;
 pub mod synth;
 

@@ -42,12 +42,28 @@ inline fun <reified T : Throwable> expectThrows(body: () -> Unit): T {
     throw AssertionError("expected ${T::class.simpleName}, nothing thrown")
 }
 
+/** In-memory secure storage (an app uses the Android Keystore). */
+class MemoryStorage : SecureStorage {
+    val map = java.util.concurrent.ConcurrentHashMap<String, ByteArray>()
+    val puts = AtomicInteger()
+    override fun get(key: String): ByteArray? = map[key]
+    override fun put(key: String, value: ByteArray) { puts.incrementAndGet(); map[key] = value }
+    override fun delete(key: String) { map.remove(key) }
+}
+
+class LockedStorage : SecureStorage {
+    override fun get(key: String): ByteArray? = throw SecureStorageException.Failed("keystore locked")
+    override fun put(key: String, value: ByteArray) = throw SecureStorageException.Failed("keystore locked")
+    override fun delete(key: String) {}
+}
+
+val storage = MemoryStorage()
 val dir = Files.createTempDirectory("warung-kotlin").toFile()
-fun profile(name: String) = Warung(WarungConfig(profilePath = File(dir, "$name.db").path, locale = "id-ID", currency = "IDR"))
+fun profile(name: String) = Warung(WarungConfig(profilePath = File(dir, "$name.db").path, locale = "id-ID", currency = "IDR"), storage)
 
 // README example (kept in sync with README.md "Kotlin").
 test("readme example") {
-    val warung = Warung(WarungConfig(profilePath = File(dir, "readme.db").path))
+    val warung = Warung(WarungConfig(profilePath = File(dir, "readme.db").path), MemoryStorage())
     runBlocking { warung.importDemoCatalog() }
     val page = warung.search(searchQuery("kopi arabika"))
     val detail = warung.product(page.hits.first().productId)
@@ -153,8 +169,8 @@ test("typed errors: bad quantity, unknown variant, voucher, bad query") {
     // FTS syntax is just words.
     w.search(searchQuery("\"kopi* NEAR(-:"))
     val corrupt = File(dir, "corrupt.db").apply { writeBytes(ByteArray(4096) { 7 }) }
-    expectThrows<WarungException.CorruptDatabase> { Warung(WarungConfig(profilePath = corrupt.path)) }
-    expectThrows<WarungException.InvalidArgument> { Warung(WarungConfig(profilePath = File(dir, "x.db").path, locale = "fr")) }
+    expectThrows<WarungException.CorruptDatabase> { Warung(WarungConfig(profilePath = corrupt.path), storage) }
+    expectThrows<WarungException.InvalidArgument> { Warung(WarungConfig(profilePath = File(dir, "x.db").path, locale = "fr"), storage) }
     expectThrows<WarungException.InvalidArgument> { parseMoney("5", "XYZ") }
 }
 
@@ -169,6 +185,20 @@ test("cancel token, device id, vouchers, suspend") {
     check(w.vouchers().any { it.code == "HEMAT10" && it.merchantId == null })
     w.suspend() // closes idle connections; the next call reopens them
     check(w.search(searchQuery("kopi")).hits.isNotEmpty())
+}
+
+test("secure storage keeps the installation secret; failures surface; panics become errors") {
+    val key = "warung.installation_secret.v1"
+    check(storage.map[key]?.size == 32) { "secret not stored" }
+    val before = storage.puts.get()
+    profile("again")
+    check(storage.puts.get() == before) { "secret re-created" }
+    val e = expectThrows<WarungException.Storage> { Warung(WarungConfig(profilePath = File(dir, "locked.db").path), LockedStorage()) }
+    check(e.message!!.contains("keystore locked")) { "${e.message}" }
+    check(coreVersion().isNotBlank())
+    check(selfCheck(false).startsWith("warung-core"))
+    val p = expectThrows<WarungException.Internal> { selfCheck(true) }
+    check(p.message!!.contains("self-check panic")) { "${p.message}" }
 }
 
 test("listener and Flow receive cart changes; cancel stops them") {

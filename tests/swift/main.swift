@@ -35,15 +35,32 @@ func expectError(_ matches: (WarungError) -> Bool, _ body: () async throws -> Vo
     throw CheckFailed(description: "expected an error, nothing thrown")
 }
 
+/// In-memory secure storage (an app uses the Keychain).
+final class MemoryStorage: SecureStorage, @unchecked Sendable {
+    private let lock = NSLock()
+    private var map: [String: Data] = [:]
+    private(set) var puts = 0
+    func get(key: String) throws -> Data? { lock.lock(); defer { lock.unlock() }; return map[key] }
+    func put(key: String, value: Data) throws { lock.lock(); defer { lock.unlock() }; puts += 1; map[key] = value }
+    func delete(key: String) throws { lock.lock(); defer { lock.unlock() }; map[key] = nil }
+}
+
+final class LockedStorage: SecureStorage, @unchecked Sendable {
+    func get(key: String) throws -> Data? { throw SecureStorageError.Failed(reason: "keychain locked") }
+    func put(key: String, value: Data) throws { throw SecureStorageError.Failed(reason: "keychain locked") }
+    func delete(key: String) throws {}
+}
+
+let storage = MemoryStorage()
 let dir = FileManager.default.temporaryDirectory.appendingPathComponent("warung-swift-\(getpid())")
 try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
 func profile(_ name: String) throws -> Warung {
-    try Warung(config: WarungConfig(profilePath: dir.appendingPathComponent("\(name).db").path, locale: "id-ID", currency: "IDR"))
+    try Warung(config: WarungConfig(profilePath: dir.appendingPathComponent("\(name).db").path, locale: "id-ID", currency: "IDR"), storage: storage)
 }
 
 // README example (kept in sync with README.md "Swift").
 await test("readme example") {
-    let warung = try Warung(config: WarungConfig(profilePath: dir.appendingPathComponent("readme.db").path))
+    let warung = try Warung(config: WarungConfig(profilePath: dir.appendingPathComponent("readme.db").path), storage: MemoryStorage())
     _ = try await warung.importDemoCatalog()
     let page = try warung.search(query: searchQuery("kopi arabika"))
     let detail = try warung.product(productId: page.hits[0].productId)
@@ -169,7 +186,7 @@ await test("typed errors: bad quantity, unknown variant, voucher, bad query") {
     let corrupt = dir.appendingPathComponent("corrupt.db")
     try Data(repeating: 7, count: 4096).write(to: corrupt)
     try await expectError({ if case .CorruptDatabase = $0 { return true }; return false }) {
-        _ = try Warung(config: WarungConfig(profilePath: corrupt.path))
+        _ = try Warung(config: WarungConfig(profilePath: corrupt.path), storage: storage)
     }
 }
 
@@ -186,6 +203,21 @@ await test("cancel token, device id, vouchers, suspend") {
     try check(try w.vouchers().contains { $0.code == "HEMAT10" && $0.merchantId == nil })
     w.suspend()
     try check(!(try w.search(query: searchQuery("kopi"))).hits.isEmpty)
+}
+
+await test("secure storage keeps the installation secret; failures surface; panics become errors") {
+    try check((try storage.get(key: "warung.installation_secret.v1"))?.count == 32)
+    let before = storage.puts
+    _ = try profile("again")
+    try check(storage.puts == before, "secret re-created")
+    try await expectError({ if case .Storage(let m) = $0 { return m.contains("keychain locked") }; return false }) {
+        _ = try Warung(config: WarungConfig(profilePath: dir.appendingPathComponent("locked.db").path), storage: LockedStorage())
+    }
+    try check(!coreVersion().isEmpty)
+    try check(try selfCheck(triggerPanic: false).hasPrefix("warung-core"))
+    try await expectError({ if case .Internal(let m) = $0 { return m.contains("self-check panic") }; return false }) {
+        _ = try selfCheck(triggerPanic: true)
+    }
 }
 
 final class Counter: CartListener, @unchecked Sendable {
