@@ -790,6 +790,23 @@ impl Warung {
         guard(|| Ok(self.profile.outbox().device_id()?))
     }
 
+    /// Benchmark support: runs `query` `iterations` times inside Rust and returns the median
+    /// time of one search in nanoseconds, so a benchmark can set the crossing cost of
+    /// [`Warung::search`] against the same work without the FFI, in the same run.
+    pub fn bench_native_search(&self, query: SearchQuery, iterations: u32) -> Result<u64> {
+        guard(|| {
+            let mut times = Vec::with_capacity(iterations.max(1) as usize);
+            for _ in 0..iterations.max(1) {
+                let q = query.clone();
+                let started = std::time::Instant::now();
+                std::hint::black_box(self.search(q)?);
+                times.push(started.elapsed().as_nanos() as u64);
+            }
+            times.sort_unstable();
+            Ok(times[times.len() / 2])
+        })
+    }
+
     /// The last catalog op applied (the sync cursor); 0 for an empty catalog.
     pub fn catalog_cursor(&self) -> Result<u64> {
         guard(|| Ok(self.profile.catalog().cursor()?))

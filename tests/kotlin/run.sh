@@ -2,7 +2,11 @@
 # Kotlin suite: bindings generated from the library just built, compiled with kotlinc, and
 # tests/kotlin/WarungTest.kts run on the JVM through JNA. Installs JNA (Debian) and kotlinc
 # (npm, cached in $WARUNG_CACHE, default ~/.cache/warung) when missing.
+#   tests/kotlin/run.sh           the tests (debug library)
+#   tests/kotlin/run.sh --bench   the FFI benchmark (release library), tests/kotlin/Bench.kts
 set -euo pipefail
+MODE=test
+[ "${1:-}" = "--bench" ] && MODE=bench
 cd "$(dirname "$0")/../.."
 CACHE="${WARUNG_CACHE:-$HOME/.cache/warung}"
 KOTLIN_VERSION=2.4.20
@@ -19,13 +23,22 @@ if [ ! -x "$KH/bin/kotlinc" ] || ! grep -q "\"version\": \"$KOTLIN_VERSION\"" "$
 fi
 CP="/usr/share/java/jna.jar:$KH/lib/kotlinx-coroutines-core-jvm.jar:$KH/lib/kotlin-test.jar"
 
-cargo build -q -p warung-ffi -p uniffi-bindgen
-LIB=target/debug/libwarung_ffi.so
+cargo build -q -p uniffi-bindgen
+if [ "$MODE" = bench ]; then
+  cargo build -q --release -p warung-ffi
+  LIBDIR=target/release
+else
+  cargo build -q -p warung-ffi
+  LIBDIR=target/debug
+fi
+LIB=$LIBDIR/libwarung_ffi.so
 OUT=$(mktemp -d)
 trap 'rm -rf "$OUT"' EXIT
 target/debug/uniffi-bindgen generate --no-format --library "$LIB" --language kotlin --out-dir "$OUT/src"
 "$KH/bin/kotlinc" -Werror -nowarn -cp "$CP" -d "$OUT/bindings.jar" \
   "$OUT"/src/id/warung/core/*.kt bindings/kotlin/*.kt 2>&1 | grep -v "^warning: unable to find kotlin-stdlib.jar" || true
 [ -f "$OUT/bindings.jar" ] || { echo "kotlinc failed"; exit 1; }
-JAVA_OPTS="-Djna.library.path=$PWD/target/debug" \
-  "$KH/bin/kotlinc" -cp "$OUT/bindings.jar:$CP" -J-ea -script tests/kotlin/WarungTest.kts
+SCRIPT=tests/kotlin/WarungTest.kts
+[ "$MODE" = bench ] && SCRIPT=tests/kotlin/Bench.kts
+JAVA_OPTS="-Djna.library.path=$PWD/$LIBDIR" \
+  "$KH/bin/kotlinc" -cp "$OUT/bindings.jar:$CP" -J-ea -script "$SCRIPT"
