@@ -166,6 +166,12 @@ pub fn core_version() -> String {
     env!("CARGO_PKG_VERSION").to_string()
 }
 
+/// Returns its argument: the cheapest possible call, for measuring the FFI crossing itself.
+#[uniffi::export]
+pub fn ffi_echo(value: u64) -> u64 {
+    value
+}
+
 /// Diagnostics for an app's support screen. With `trigger_panic`, panics inside the core on
 /// purpose, to prove a panic comes back as [`WarungError::Internal`] instead of crashing.
 #[uniffi::export]

@@ -196,6 +196,7 @@ test("secure storage keeps the installation secret; failures surface; panics bec
     val e = expectThrows<WarungException.Storage> { Warung(WarungConfig(profilePath = File(dir, "locked.db").path), LockedStorage()) }
     check(e.message!!.contains("keystore locked")) { "${e.message}" }
     check(coreVersion().isNotBlank())
+    check(ffiEcho(42uL) == 42uL)
     check(selfCheck(false).startsWith("warung-core"))
     val p = expectThrows<WarungException.Internal> { selfCheck(true) }
     check(p.message!!.contains("self-check panic")) { "${p.message}" }

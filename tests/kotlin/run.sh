@@ -23,7 +23,9 @@ if [ ! -x "$KH/bin/kotlinc" ] || ! grep -q "\"version\": \"$KOTLIN_VERSION\"" "$
 fi
 CP="/usr/share/java/jna.jar:$KH/lib/kotlinx-coroutines-core-jvm.jar:$KH/lib/kotlin-test.jar"
 
-cargo build -q -p uniffi-bindgen
+# Bindings come from the debug library: release libraries are stripped, and uniffi reads its
+# metadata from symbols. Both are built from the same sources, so the API checksums match.
+cargo build -q -p uniffi-bindgen -p warung-ffi
 if [ "$MODE" = bench ]; then
   cargo build -q --release -p warung-ffi
   LIBDIR=target/release
@@ -31,10 +33,11 @@ else
   cargo build -q -p warung-ffi
   LIBDIR=target/debug
 fi
-LIB=$LIBDIR/libwarung_ffi.so
+
 OUT=$(mktemp -d)
 trap 'rm -rf "$OUT"' EXIT
-target/debug/uniffi-bindgen generate --no-format --library "$LIB" --language kotlin --out-dir "$OUT/src"
+target/debug/uniffi-bindgen generate --no-format --library target/debug/libwarung_ffi.so \
+  --language kotlin --out-dir "$OUT/src"
 "$KH/bin/kotlinc" -Werror -nowarn -cp "$CP" -d "$OUT/bindings.jar" \
   "$OUT"/src/id/warung/core/*.kt bindings/kotlin/*.kt 2>&1 | grep -v "^warning: unable to find kotlin-stdlib.jar" || true
 [ -f "$OUT/bindings.jar" ] || { echo "kotlinc failed"; exit 1; }

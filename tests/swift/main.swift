@@ -214,6 +214,7 @@ await test("secure storage keeps the installation secret; failures surface; pani
         _ = try Warung(config: WarungConfig(profilePath: dir.appendingPathComponent("locked.db").path), storage: LockedStorage())
     }
     try check(!coreVersion().isEmpty)
+    try check(ffiEcho(value: 42) == 42)
     try check(try selfCheck(triggerPanic: false).hasPrefix("warung-core"))
     try await expectError({ if case .Internal(let m) = $0 { return m.contains("self-check panic") }; return false }) {
         _ = try selfCheck(triggerPanic: true)
