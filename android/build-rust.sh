@@ -75,19 +75,23 @@ cargo run -q -p uniffi-bindgen -- generate --no-format --library "$STATIC_LIB" \
 [ -f "$KOTLIN_OUT/id/warung/core/warung_ffi.kt" ] || die "uniffi-bindgen did not produce id/warung/core/warung_ffi.kt"
 
 # --- 3. 16 KB alignment --------------------------------------------------------------------
-READELF=$(ls "$ANDROID_NDK_HOME"/toolchains/llvm/prebuilt/*/bin/llvm-readelf 2>/dev/null | head -n1 || true)
+READELF=
+for candidate in "$ANDROID_NDK_HOME"/toolchains/llvm/prebuilt/*/bin/llvm-readelf; do
+  if [ -x "$candidate" ]; then READELF=$candidate; break; fi
+done
 [ -n "$READELF" ] || READELF=$(command -v llvm-readelf || command -v readelf || true)
 if [ -z "$READELF" ]; then
   echo "warning: no llvm-readelf in the NDK or readelf on PATH; 16 KB alignment not verified" >&2
 else
-  for abi in arm64-v8a x86_64; do
+  for abi in "${ABIS[@]}"; do
+    case "$abi" in arm64-v8a | x86_64) ;; *) continue ;; esac # the 64-bit ABIs
     so="$JNI_LIBS/$abi/libwarung_ffi.so"
     aligns=$("$READELF" -l -W "$so" | awk '$1 == "LOAD" { print $NF }')
     [ -n "$aligns" ] || die "$so: no LOAD segments found by $READELF"
     for a in $aligns; do
       [ $((a % 16384)) -eq 0 ] || die "$so: a LOAD segment is aligned to $a, not 16 KB (0x4000)"
     done
-    echo "16 KB aligned: $so ($(echo $aligns | tr ' ' ','))"
+    echo "16 KB aligned: $so ($(echo "$aligns" | paste -sd, -))"
   done
 fi
 

@@ -7,19 +7,25 @@
 #   ios/Sources/WarungCore/*.swift  the uniffi-generated WarungCore.swift and the hand-written
 #                                   bindings/swift/*.swift (the files the Swift suite compiles)
 #
-#   ios/build-xcframework.sh          build both
-#   ios/build-xcframework.sh --zip    also ios/WarungCoreFFI.xcframework.zip and its SwiftPM
-#                                     checksum, for a release (see ios/README.md)
+#   ios/build-xcframework.sh                build both
+#   ios/build-xcframework.sh --release URL  also ios/release/: the XCFramework zipped for upload
+#                                           to URL, and a copy of the package whose binary
+#                                           target downloads it from there (see ios/README.md)
 #
 # Installs the Rust Apple targets when missing. Runs from anywhere.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-ZIP=0
-for arg in "$@"; do
-  case "$arg" in
-    --zip) ZIP=1 ;;
-    *) echo "usage: ios/build-xcframework.sh [--zip]" >&2; exit 2 ;;
+usage() { echo "usage: ios/build-xcframework.sh [--release URL]" >&2; exit 2; }
+RELEASE_URL=
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --release)
+      if [ $# -lt 2 ] || [ -z "$2" ]; then usage; fi
+      RELEASE_URL=$2
+      shift 2
+      ;;
+    *) usage ;;
   esac
 done
 
@@ -35,7 +41,10 @@ SIMULATOR=(aarch64-apple-ios-sim x86_64-apple-ios)
 MACOS=(aarch64-apple-darwin x86_64-apple-darwin)
 XCFRAMEWORK=ios/WarungCoreFFI.xcframework
 SOURCES=ios/Sources/WarungCore
+RELEASE=ios/release
 FFI_MODULE=WarungCoreFFI # = ffi_module_name / ffi_module_filename in bindings/uniffi.toml
+# The local binary target in ios/Package.swift, swapped for a download in the release copy.
+BINARY_TARGET='.binaryTarget(name: "WarungCoreFFI", path: "WarungCoreFFI.xcframework")'
 
 die() { echo "error: $*" >&2; exit 1; }
 
@@ -104,12 +113,23 @@ ls "$XCFRAMEWORK"
 echo "Swift sources in $SOURCES:"
 ls "$SOURCES"
 
-if [ "$ZIP" = 1 ]; then
-  # ditto keeps the layout Xcode expects; the checksum SwiftPM verifies is the zip's SHA-256
-  # (what `swift package compute-checksum` prints).
-  rm -f "$XCFRAMEWORK.zip"
-  (cd "$(dirname "$XCFRAMEWORK")" && ditto -c -k --sequesterRsrc --keepParent \
-    "$(basename "$XCFRAMEWORK")" "$(basename "$XCFRAMEWORK").zip")
-  echo "release archive: $XCFRAMEWORK.zip"
-  echo "checksum: $(shasum -a 256 "$XCFRAMEWORK.zip" | cut -d' ' -f1)"
+if [ -n "$RELEASE_URL" ]; then
+  # A remote package is the same package with the generated sources checked in and the
+  # XCFramework fetched from RELEASE_URL. SwiftPM verifies the download against the checksum,
+  # the zip's SHA-256 (what `swift package compute-checksum` prints). ditto keeps the
+  # XCFramework's layout and symlinks as Xcode expects them.
+  grep -qF "$BINARY_TARGET" ios/Package.swift || die "ios/Package.swift has no $BINARY_TARGET"
+  rm -rf "$RELEASE"
+  mkdir -p "$RELEASE/Sources/WarungCore"
+  ditto -c -k --sequesterRsrc --keepParent "$XCFRAMEWORK" "$RELEASE/WarungCoreFFI.xcframework.zip"
+  CHECKSUM=$(shasum -a 256 "$RELEASE/WarungCoreFFI.xcframework.zip" | cut -d' ' -f1)
+  cp "$SOURCES"/*.swift "$RELEASE/Sources/WarungCore/"
+  REMOTE_TARGET=".binaryTarget(name: \"WarungCoreFFI\", url: \"$RELEASE_URL\", checksum: \"$CHECKSUM\")"
+  awk -v old="$BINARY_TARGET" -v new="$REMOTE_TARGET" '
+    { i = index($0, old); if (i) $0 = substr($0, 1, i - 1) new substr($0, i + length(old)); print }
+  ' ios/Package.swift > "$RELEASE/Package.swift"
+  echo
+  echo "release package in $RELEASE (checksum $CHECKSUM):"
+  echo "  upload $RELEASE/WarungCoreFFI.xcframework.zip to $RELEASE_URL, then publish"
+  echo "  $RELEASE/Package.swift and $RELEASE/Sources/ as the package's release tag"
 fi
