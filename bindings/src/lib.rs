@@ -714,6 +714,21 @@ impl Warung {
         self.profile.cart().currency()
     }
 
+    fn core_query(&self, q: SearchQuery) -> Result<core_catalog::SearchQuery> {
+        Ok(core_catalog::SearchQuery {
+            text: q.text,
+            category_id: q.category_id,
+            merchant_id: q.merchant_id,
+            currency: self.currency(),
+            min_price: self.price(q.min_price)?,
+            max_price: self.price(q.max_price)?,
+            in_stock_only: q.in_stock_only,
+            sort: q.sort.into(),
+            limit: q.limit,
+            cursor: q.cursor,
+        })
+    }
+
     fn price(&self, amount: Option<Decimal>) -> Result<Option<core_money::Money>> {
         amount
             .map(|a| core_money::Money::new(a, self.currency()).map_err(Into::into))
@@ -832,36 +847,17 @@ impl Warung {
 
     pub fn search(&self, query: SearchQuery) -> Result<SearchPage> {
         guard(|| {
-            let q = core_catalog::SearchQuery {
-                text: query.text,
-                category_id: query.category_id,
-                merchant_id: query.merchant_id,
-                currency: self.currency(),
-                min_price: self.price(query.min_price)?,
-                max_price: self.price(query.max_price)?,
-                in_stock_only: query.in_stock_only,
-                sort: query.sort.into(),
-                limit: query.limit,
-                cursor: query.cursor,
-            };
-            Ok(self.profile.catalog().search(&q)?.into())
+            Ok(self
+                .profile
+                .catalog()
+                .search(&self.core_query(query)?)?
+                .into())
         })
     }
 
     pub fn facets(&self, query: SearchQuery) -> Result<Facets> {
         guard(|| {
-            let q = core_catalog::SearchQuery {
-                text: query.text,
-                category_id: query.category_id,
-                merchant_id: query.merchant_id,
-                currency: self.currency(),
-                min_price: self.price(query.min_price)?,
-                max_price: self.price(query.max_price)?,
-                in_stock_only: query.in_stock_only,
-                sort: query.sort.into(),
-                limit: query.limit,
-                cursor: None,
-            };
+            let q = self.core_query(query)?;
             let f = self.profile.catalog().facets(&q)?;
             Ok(Facets {
                 total: f.total,
