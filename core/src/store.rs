@@ -273,3 +273,51 @@ mod tests {
             .unwrap();
     }
 }
+
+#[cfg(test)]
+mod lock_tests {
+    use super::*;
+
+    fn open_fds_to(path: &Path) -> usize {
+        let target = std::fs::canonicalize(path.parent().unwrap()).unwrap();
+        std::fs::read_dir("/proc/self/fd")
+            .map(|fds| {
+                fds.filter_map(|e| std::fs::read_link(e.ok()?.path()).ok())
+                    .filter(|p| p.starts_with(&target))
+                    .count()
+            })
+            .unwrap_or(0)
+    }
+
+    #[test]
+    fn no_lock_is_held_between_calls_and_suspend_closes_every_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("p.db");
+        let store = Store::open(&path).unwrap();
+        store
+            .write(|tx| Ok(tx.execute("INSERT INTO meta VALUES ('a', '1')", [])?))
+            .unwrap();
+        store
+            .read(|c| Ok(c.query_row("SELECT count(*) FROM meta", [], |r| r.get::<_, i64>(0))?))
+            .unwrap();
+        // Between calls another connection (another process, an extension) can write at once:
+        // no transaction and no write lock is left behind.
+        let other = Connection::open(&path).unwrap();
+        other.busy_timeout(Duration::from_millis(0)).unwrap();
+        other
+            .execute_batch("BEGIN IMMEDIATE; INSERT INTO meta VALUES ('b', '2'); COMMIT;")
+            .unwrap();
+        drop(other);
+        // After suspend() the profile holds no file open at all (WAL shared memory included).
+        if cfg!(target_os = "linux") {
+            assert!(open_fds_to(&path) > 0);
+            store.suspend();
+            assert_eq!(open_fds_to(&path), 0, "files still open after suspend");
+        }
+        // And it reopens what it needs on the next call.
+        let n: i64 = store
+            .read(|c| Ok(c.query_row("SELECT count(*) FROM meta", [], |r| r.get(0))?))
+            .unwrap();
+        assert_eq!(n, 2);
+    }
+}
