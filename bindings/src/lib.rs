@@ -90,7 +90,9 @@ impl From<warung_core::Error> for WarungError {
             E::Corrupt(_) => WarungError::CorruptDatabase(m),
             E::Storage(_) | E::Outbox(_) => WarungError::Storage(m),
             E::InvalidBatch(_) | E::InvalidEntity { .. } => WarungError::InvalidCatalog(m),
-            E::InvalidQuery(_) | E::UnknownCategory(_) => WarungError::InvalidQuery(m),
+            E::InvalidQuery(_) | E::UnknownCategory(_) | E::UnknownMerchant(_) => {
+                WarungError::InvalidQuery(m)
+            }
             E::UnknownProduct(_) => WarungError::UnknownProduct(m),
             E::UnknownVariant(_) => WarungError::UnknownVariant(m),
             E::InvalidQuantity { .. } => WarungError::InvalidQuantity(m),

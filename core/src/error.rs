@@ -41,6 +41,9 @@ pub enum Error {
     #[error("unknown category {0}")]
     UnknownCategory(String),
 
+    #[error("unknown merchant {0}")]
+    UnknownMerchant(String),
+
     #[error("quantity {quantity} is out of range (1..={max})")]
     InvalidQuantity { quantity: i64, max: u32 },
 

@@ -164,6 +164,7 @@ test("typed errors: bad quantity, unknown variant, voucher, bad query") {
     expectThrows<WarungException.UnknownProduct> { w.product("p-nope") }
     expectThrows<WarungException.VoucherRejected> { w.applyVoucher("LEBARAN2025") }
     expectThrows<WarungException.InvalidQuery> { w.search(searchQuery("kopi", limit = 0u)) }
+    expectThrows<WarungException.InvalidQuery> { w.search(searchQuery("kopi").copy(categoryId = "c-nope")) }
     expectThrows<WarungException.InvalidQuery> { w.search(searchQuery("kopi").copy(cursor = "garbage")) }
     expectThrows<WarungException.InvalidCatalog> { runBlocking { w.importCatalogJson("{not json") } }
     // FTS syntax is just words.

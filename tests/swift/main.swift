@@ -179,6 +179,11 @@ await test("typed errors: bad quantity, unknown variant, voucher, bad query") {
     try await expectError({ if case .InvalidQuery = $0 { return true }; return false }) {
         _ = try w.search(query: searchQuery("kopi", limit: 0))
     }
+    try await expectError({ if case .InvalidQuery = $0 { return true }; return false }) {
+        var q = searchQuery("kopi")
+        q.categoryId = "c-nope"
+        _ = try w.search(query: q)
+    }
     try await expectError({ if case .InvalidCatalog = $0 { return true }; return false }) {
         _ = try await w.importCatalogJson(opsJson: "{not json")
     }

@@ -163,10 +163,8 @@ impl Catalog {
     }
 
     pub fn merchant(&self, id: &str) -> Result<Merchant> {
-        self.store.read(|c| {
-            read_merchant(c, id)?
-                .ok_or_else(|| Error::InvalidQuery(format!("unknown merchant {id}")))
-        })
+        self.store
+            .read(|c| read_merchant(c, id)?.ok_or_else(|| Error::UnknownMerchant(id.into())))
     }
 
     pub fn merchants(&self) -> Result<Vec<Merchant>> {

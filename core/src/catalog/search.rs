@@ -610,6 +610,30 @@ pub(super) const TUNING: Tuning = Tuning {
     title_window: TITLE_WINDOW,
 };
 
+/// A filter naming a category or merchant that does not exist is a mistake to report, not a
+/// query with no results.
+fn check_filter_ids(c: &Connection, q: &SearchQuery) -> Result<()> {
+    if let Some(id) = &q.category_id {
+        let found = c
+            .prepare_cached("SELECT 1 FROM category WHERE id = ?1")?
+            .query_row([id], |_| Ok(()))
+            .optional()?;
+        if found.is_none() {
+            return Err(Error::UnknownCategory(id.clone()));
+        }
+    }
+    if let Some(id) = &q.merchant_id {
+        let found = c
+            .prepare_cached("SELECT 1 FROM merchant WHERE id = ?1")?
+            .query_row([id], |_| Ok(()))
+            .optional()?;
+        if found.is_none() {
+            return Err(Error::UnknownMerchant(id.clone()));
+        }
+    }
+    Ok(())
+}
+
 pub(super) fn search(c: &Connection, q: &SearchQuery, tuning: Tuning) -> Result<SearchPage> {
     if q.limit == 0 || q.limit > MAX_LIMIT {
         return Err(Error::InvalidQuery(format!(
@@ -617,6 +641,7 @@ pub(super) fn search(c: &Connection, q: &SearchQuery, tuning: Tuning) -> Result<
             q.limit
         )));
     }
+    check_filter_ids(c, q)?;
     let after = q
         .cursor
         .as_deref()
@@ -718,6 +743,7 @@ fn band_edges(cur: Currency) -> [i64; 4] {
 }
 
 pub(super) fn facets(c: &Connection, q: &SearchQuery) -> Result<Facets> {
+    check_filter_ids(c, q)?;
     let p = plan(q)?;
     let (from_where, plan_params) = p.sql_from_where(q.currency, Scope::All, true, false);
     let total: i64 = c

@@ -429,6 +429,30 @@ fn bad_cursor_and_limit_are_typed_errors() {
         p.catalog().search(&other),
         Err(Error::InvalidQuery(_))
     ));
+    let unknown_cat = SearchQuery {
+        category_id: Some("c-nope".into()),
+        ..SearchQuery::default()
+    };
+    assert!(matches!(
+        p.catalog().search(&unknown_cat),
+        Err(Error::UnknownCategory(_))
+    ));
+    assert!(matches!(
+        p.catalog().facets(&unknown_cat),
+        Err(Error::UnknownCategory(_))
+    ));
+    let unknown_merchant = SearchQuery {
+        merchant_id: Some("m-nope".into()),
+        ..SearchQuery::text("kopi")
+    };
+    assert!(matches!(
+        p.catalog().search(&unknown_merchant),
+        Err(Error::UnknownMerchant(_))
+    ));
+    assert!(matches!(
+        p.catalog().merchant("m-nope"),
+        Err(Error::UnknownMerchant(_))
+    ));
     for limit in [0, 101] {
         let q = SearchQuery {
             limit,
@@ -631,7 +655,7 @@ fn broad_queries_are_tiered_and_every_match_is_reachable() {
 }
 
 #[test]
-fn filters_with_words_use_index_tokens_and_follow_changes() {
+fn filters_with_words_follow_catalog_changes() {
     let (_d, p) = loaded();
     let search = |f: &dyn Fn(&mut SearchQuery)| {
         let mut q = SearchQuery::text("batik kopi coffee");
