@@ -71,6 +71,40 @@ fn a_profile_persists_between_invocations() {
     assert!(outbox.contains("pending: 2"), "{outbox}");
     let cats = ok(&warung(&p, &["categories"]));
     assert!(cats.contains("Kopi & Minuman"));
+    let vouchers = ok(&warung(&p, &["voucher", "list"]));
+    assert!(vouchers.contains("HEMAT10") && vouchers.contains("(platform)"));
+    let removed = ok(&warung(&p, &["voucher", "remove", "HEMAT10"]));
+    assert!(!removed.contains("platform voucher"), "{removed}");
+    let cleared = ok(&warung(&p, &["cart", "clear"]));
+    assert!(cleared.contains("the cart is empty"), "{cleared}");
+}
+
+#[test]
+fn import_reads_ops_from_a_file_and_refuses_bad_ones() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("profile.db");
+    let ops = dir.path().join("ops.json");
+    std::fs::write(
+        &ops,
+        r#"[
+          {"op_id":1,"op":"put","entity":{"type":"merchant","id":"m","name":"Toko","kind":"seller","city":"Solo","contact":{},"policies":{"shipping":"","warranty":"","returns":""}}},
+          {"op_id":2,"op":"put","entity":{"type":"category","id":"c","parent_id":null,"name":"Jamu"}},
+          {"op_id":3,"op":"put","entity":{"type":"product","id":"p","merchant_id":"m","category_id":"c","title":"Jamu kunyit asam","description":"Segar","brand":null,"created_at":"2026-01-01T00:00:00Z","updated_at":"2026-01-01T00:00:00Z"}},
+          {"op_id":4,"op":"put","entity":{"type":"variant","id":"v","product_id":"p","sku":"J1","prices":[{"amount":{"amount":"15000","currency":"IDR"},"compare_at":null}],"stock":"in_stock","weight_grams":250}}
+        ]"#,
+    )
+    .unwrap();
+    let out = ok(&warung(&p, &["import", ops.to_str().unwrap()]));
+    assert!(out.contains("applied 4 ops"), "{out}");
+    assert!(ok(&warung(&p, &["search", "kunyit"])).contains("Rp15.000"));
+    // A fractional rupiah price is refused with the money error, and nothing is written.
+    std::fs::write(
+        &ops,
+        r#"[{"op_id":5,"op":"put","entity":{"type":"variant","id":"v2","product_id":"p","sku":"J2","prices":[{"amount":{"amount":"15000.5","currency":"IDR"},"compare_at":null}],"stock":"in_stock","weight_grams":250}}]"#,
+    )
+    .unwrap();
+    let err = fails(&warung(&p, &["import", ops.to_str().unwrap()]));
+    assert!(err.contains("decimal places"), "{err}");
 }
 
 #[test]
