@@ -65,6 +65,7 @@ pub struct CategoryNode {
 pub struct Catalog {
     store: Arc<Store>,
     observers: Arc<Observers>,
+    df_cache: Arc<std::sync::Mutex<search::DfCache>>,
 }
 
 impl Catalog {
@@ -74,7 +75,11 @@ impl Catalog {
 
     /// A catalog that tells `observers` (the cart's) when an apply changed something.
     pub fn with_observers(store: Arc<Store>, observers: Arc<Observers>) -> Catalog {
-        Catalog { store, observers }
+        Catalog {
+            store,
+            observers,
+            df_cache: Arc::default(),
+        }
     }
 
     /// The highest op id applied so far (0 for an empty catalog): the sync cursor.
@@ -228,7 +233,7 @@ impl Catalog {
     /// Full-text search and browse; see [`SearchQuery`].
     pub fn search(&self, query: &SearchQuery) -> Result<SearchPage> {
         self.store
-            .read(|c| search::search(c, query, search::TUNING))
+            .read(|c| search::search(c, query, search::TUNING, &self.df_cache))
     }
 
     /// Counts per top-level category and per price band for a query's matches.

@@ -33,6 +33,8 @@ use crate::protocol::{RatingSummary, StockBand};
 use rusqlite::types::Value;
 use rusqlite::{Connection, OptionalExtension, params};
 use std::cell::RefCell;
+use std::collections::HashMap;
+use std::sync::Mutex;
 
 /// Above this many estimated matches a relevance query is ranked in tiers (see module docs).
 pub const BROAD_MATCHES: u64 = 2_000;
@@ -327,32 +329,80 @@ fn plan(q: &SearchQuery) -> Result<Plan> {
     })
 }
 
+/// Document counts of index terms, valid for one catalog cursor. FTS5 does not store a term's
+/// document count: the vocabulary table walks the term's posting list to count it, which for
+/// a word in most products costs milliseconds. A shopper types the same prefixes over and
+/// over, and the index only changes when the catalog does, so counts are kept until the
+/// cursor moves.
+#[derive(Debug, Default)]
+pub(super) struct DfCache {
+    cursor: Option<u64>,
+    counts: HashMap<String, u64>,
+}
+
+const DF_CACHE_MAX: usize = 10_000;
+
+fn doc_count(
+    c: &Connection,
+    cache: &Mutex<DfCache>,
+    cursor: u64,
+    key: &str,
+    sql: &str,
+    arg: &str,
+) -> Result<u64> {
+    {
+        let mut cache = cache.lock().unwrap_or_else(|p| p.into_inner());
+        if cache.cursor != Some(cursor) || cache.counts.len() > DF_CACHE_MAX {
+            cache.cursor = Some(cursor);
+            cache.counts.clear();
+        }
+        if let Some(n) = cache.counts.get(key) {
+            return Ok(*n);
+        }
+    }
+    let n: i64 = c.prepare_cached(sql)?.query_row([arg], |r| r.get(0))?;
+    let n = n.max(0) as u64;
+    cache
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .counts
+        .insert(key.to_string(), n);
+    Ok(n)
+}
+
 /// Estimated number of products matching `t`, from the index's vocabulary (no row is read):
 /// each term's document count (summed over its forms and, while typing, its prefix), combined
 /// as if terms were independent (`N × Π dfᵢ/N`), since every term must match.
-fn estimate_matches(c: &Connection, t: &TextQuery) -> Result<u64> {
+fn estimate_matches(c: &Connection, t: &TextQuery, cache: &Mutex<DfCache>) -> Result<u64> {
     // max(pk) is O(1) and close enough to the product count for an estimate.
     let n: i64 = c.query_row("SELECT coalesce(max(pk), 0) FROM product", [], |r| r.get(0))?;
+    let cursor = super::read_cursor(c)?;
     let n = n.max(1) as u128;
     let mut estimate: u128 = n;
     for term in &t.terms {
         let mut df: u128 = 0;
         for f in &term.forms {
-            let d: i64 = c
-                .prepare_cached(
-                    "SELECT coalesce(sum(doc), 0) FROM product_fts_vocab WHERE term = ?1",
-                )?
-                .query_row([f], |r| r.get(0))?;
-            df = df.saturating_add(d.max(0) as u128);
+            let d = doc_count(
+                c,
+                cache,
+                cursor,
+                &format!("={f}"),
+                "SELECT coalesce(sum(doc), 0) FROM product_fts_vocab WHERE term = ?1",
+                f,
+            )?;
+            df = df.saturating_add(d as u128);
         }
         if let Some(p) = &term.prefix {
-            let d: i64 = c
-                .prepare_cached(
-                    "SELECT coalesce(sum(doc), 0) FROM product_fts_vocab
-                     WHERE term >= ?1 AND term < ?1 || char(1114111)",
-                )?
-                .query_row([p], |r| r.get(0))?;
-            df = df.saturating_add(d.max(0) as u128);
+            let d = doc_count(
+                c,
+                cache,
+                cursor,
+                &format!("*{p}"),
+                "SELECT coalesce(sum(doc), 0) FROM product_fts_vocab
+                 WHERE term >= ?1 AND term < ?1 || char(1114111)",
+                p,
+            )?;
+            df = df.saturating_add(d as u128);
         }
         estimate = estimate.saturating_mul(df.min(n)) / n;
     }
@@ -634,7 +684,12 @@ fn check_filter_ids(c: &Connection, q: &SearchQuery) -> Result<()> {
     Ok(())
 }
 
-pub(super) fn search(c: &Connection, q: &SearchQuery, tuning: Tuning) -> Result<SearchPage> {
+pub(super) fn search(
+    c: &Connection,
+    q: &SearchQuery,
+    tuning: Tuning,
+    df_cache: &Mutex<DfCache>,
+) -> Result<SearchPage> {
     if q.limit == 0 || q.limit > MAX_LIMIT {
         return Err(Error::InvalidQuery(format!(
             "limit must be within 1..={MAX_LIMIT}, got {}",
@@ -654,7 +709,7 @@ pub(super) fn search(c: &Connection, q: &SearchQuery, tuning: Tuning) -> Result<
         // too), so tiering pays off only for larger sets.
         Some(t)
             if q.sort == SortOrder::Relevance
-                && estimate_matches(c, t)?
+                && estimate_matches(c, t, df_cache)?
                     > tuning.broad_matches * if plan.filters.is_empty() { 1 } else { 4 } =>
         {
             let title = plan

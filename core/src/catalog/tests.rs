@@ -616,7 +616,11 @@ fn broad_queries_are_tiered_and_every_match_is_reachable() {
         };
         let mut seen = Vec::new();
         loop {
-            let page = p.store().read(|c| search::search(c, &q, tuning)).unwrap();
+            let cache = std::sync::Mutex::default();
+            let page = p
+                .store()
+                .read(|c| search::search(c, &q, tuning, &cache))
+                .unwrap();
             seen.extend(
                 page.hits
                     .iter()
