@@ -432,10 +432,9 @@ struct Writer<'t> {
     tx: &'t Transaction<'t>,
     analyzer: Analyzer,
     dirty_products: BTreeSet<String>,
-    /// Products whose FTS row must be written at the end of the batch, once each.
-    fts_dirty: BTreeSet<i64>,
-    /// Analyzed title, brand and description of products put in this batch.
-    analyzed: HashMap<i64, [String; 3]>,
+    /// Analyzed title, brand and description of the products put in this batch: their FTS
+    /// rows are written once each, at the end of the batch.
+    analyzed: BTreeMap<i64, [String; 3]>,
     categories_removed: bool,
     /// References to check before commit: (kind of the referenced thing, its id, who refers).
     refs: Vec<(&'static str, String, String)>,
@@ -447,8 +446,7 @@ impl<'t> Writer<'t> {
             tx,
             analyzer: Analyzer::default(),
             dirty_products: BTreeSet::new(),
-            fts_dirty: BTreeSet::new(),
-            analyzed: HashMap::new(),
+            analyzed: BTreeMap::new(),
             categories_removed: false,
             refs: Vec::new(),
         }
@@ -577,7 +575,6 @@ impl<'t> Writer<'t> {
             self.analyzer.index_text(&p.description),
         ];
         self.analyzed.insert(pk, analyzed);
-        self.fts_dirty.insert(pk);
         self.refs
             .push(("merchant", p.merchant_id.clone(), p.id.clone()));
         self.refs
@@ -641,12 +638,7 @@ impl<'t> Writer<'t> {
                 "category" => "SELECT 1 FROM category WHERE id = ?1",
                 _ => "SELECT 1 FROM product WHERE id = ?1",
             };
-            let exists = tx
-                .prepare_cached(sql)?
-                .query_row([id], |_| Ok(()))
-                .optional()?
-                .is_some();
-            if !exists {
+            if !exists(tx, sql, id)? {
                 return Err(Error::InvalidBatch(format!(
                     "{from} refers to unknown {kind} {id}"
                 )));
@@ -696,17 +688,8 @@ impl<'t> Writer<'t> {
     /// variants usually come in the same batch).
     fn write_fts_rows(&mut self) -> Result<()> {
         let tx = self.tx;
-        let dirty = std::mem::take(&mut self.fts_dirty);
-        for pk in dirty {
-            let Some(text) = self.analyzed.remove(&pk) else {
-                continue;
-            };
-            let exists = tx
-                .prepare_cached("SELECT 1 FROM product WHERE pk = ?1")?
-                .query_row([pk], |_| Ok(()))
-                .optional()?
-                .is_some();
-            if !exists {
+        for (pk, text) in std::mem::take(&mut self.analyzed) {
+            if !exists(tx, "SELECT 1 FROM product WHERE pk = ?1", pk)? {
                 continue; // removed later in the batch; the delete trigger cleaned the index
             }
             tx.prepare_cached("DELETE FROM product_fts WHERE rowid = ?1")?
@@ -718,6 +701,14 @@ impl<'t> Writer<'t> {
         }
         Ok(())
     }
+}
+
+/// Whether `sql` (a `SELECT 1 … WHERE key = ?1`) finds a row.
+pub(crate) fn exists(c: &Connection, sql: &str, key: impl rusqlite::ToSql) -> Result<bool> {
+    Ok(c.prepare_cached(sql)?
+        .query_row([key], |_| Ok(()))
+        .optional()?
+        .is_some())
 }
 
 fn kind_str(k: MerchantKind) -> &'static str {
@@ -773,55 +764,33 @@ fn read_product(c: &Connection, id: &str) -> Result<Option<Product>> {
              FROM product p JOIN product_detail d ON d.pk = p.pk WHERE p.id = ?1",
         )?
         .query_row([id], |r| {
-            Ok((
-                r.get::<_, String>(0)?,
-                r.get::<_, String>(1)?,
-                r.get::<_, String>(2)?,
-                r.get::<_, String>(3)?,
-                r.get::<_, String>(4)?,
-                r.get::<_, Option<String>>(5)?,
-                r.get::<_, String>(6)?,
-                r.get::<_, String>(7)?,
-                r.get::<_, String>(8)?,
-                r.get::<_, i64>(9)?,
-                r.get::<_, i64>(10)?,
-                r.get::<_, i64>(11)?,
-            ))
+            // The JSON columns are parsed after the row closure (it can only fail with
+            // rusqlite's error type).
+            let product = Product {
+                id: r.get(0)?,
+                merchant_id: r.get(1)?,
+                category_id: r.get(2)?,
+                title: r.get(3)?,
+                description: r.get(4)?,
+                brand: r.get(5)?,
+                attributes: BTreeMap::new(),
+                image_urls: Vec::new(),
+                rating: RatingSummary {
+                    average: r.get::<_, String>(8)?.parse().unwrap_or_default(),
+                    count: r.get::<_, i64>(9)?.try_into().unwrap_or(0),
+                },
+                created_at: from_ms(r.get(10)?),
+                updated_at: from_ms(r.get(11)?),
+            };
+            Ok((product, r.get::<_, String>(6)?, r.get::<_, String>(7)?))
         })
         .optional()?;
-    let Some((
-        id,
-        merchant_id,
-        category_id,
-        title,
-        description,
-        brand,
-        attrs,
-        imgs,
-        avg,
-        n,
-        ca,
-        ua,
-    )) = row
-    else {
+    let Some((mut product, attributes, image_urls)) = row else {
         return Ok(None);
     };
-    Ok(Some(Product {
-        id,
-        merchant_id,
-        category_id,
-        title,
-        description,
-        brand,
-        attributes: serde_json::from_str::<BTreeMap<String, String>>(&attrs)?,
-        image_urls: serde_json::from_str(&imgs)?,
-        rating: RatingSummary {
-            average: avg.parse().unwrap_or_default(),
-            count: n.try_into().unwrap_or(0),
-        },
-        created_at: from_ms(ca),
-        updated_at: from_ms(ua),
-    }))
+    product.attributes = serde_json::from_str(&attributes)?;
+    product.image_urls = serde_json::from_str(&image_urls)?;
+    Ok(Some(product))
 }
 
 fn category_path(c: &Connection, id: &str) -> Result<Vec<Category>> {

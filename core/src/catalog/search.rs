@@ -597,55 +597,39 @@ fn read_hit(c: &Connection, pk: i64, currency: Currency) -> Result<Option<(Searc
          JOIN product_price pp ON pp.product_pk = p.pk AND pp.currency = ?2
          WHERE p.pk = ?1",
     )?;
+    let zero = Money::zero(currency);
     let row = stmt
         .query_row(params![pk, currency.code()], |r| {
-            Ok((
-                (
-                    r.get::<_, String>(0)?,
-                    r.get::<_, String>(1)?,
-                    r.get::<_, Option<String>>(2)?,
-                    r.get::<_, String>(3)?,
-                    r.get::<_, String>(4)?,
-                    r.get::<_, Option<String>>(5)?,
-                ),
-                (
-                    r.get::<_, i64>(6)?,
-                    r.get::<_, i64>(7)?,
-                    r.get::<_, String>(8)?,
-                    r.get::<_, i64>(9)?,
-                    r.get::<_, String>(10)?,
-                    r.get::<_, Option<String>>(11)?,
-                    r.get::<_, String>(12)?,
-                    r.get::<_, i64>(13)?,
-                ),
-            ))
+            // Prices are converted after the row closure (it can only fail with rusqlite's
+            // error type).
+            let hit = SearchHit {
+                product_id: r.get(0)?,
+                title: r.get(1)?,
+                brand: r.get(2)?,
+                merchant_id: r.get(3)?,
+                merchant_name: r.get(4)?,
+                category_id: r.get(5)?,
+                price_min: zero,
+                price_max: zero,
+                rating: RatingSummary {
+                    average: r.get::<_, String>(8)?.parse().unwrap_or_default(),
+                    count: r.get::<_, i64>(9)?.try_into().unwrap_or(0),
+                },
+                stock: StockBand::parse(&r.get::<_, String>(10)?).unwrap_or(StockBand::Out),
+                image_url: r.get(11)?,
+                snippet: None,
+                created_at: from_ms(r.get(13)?),
+            };
+            let description: String = r.get(12)?;
+            Ok((hit, r.get::<_, i64>(6)?, r.get::<_, i64>(7)?, description))
         })
         .optional()?;
-    let Some(((id, title, brand, mid, mname, cat), (lo, hi, avg, n, stock, img, desc, ca))) = row
-    else {
+    let Some((mut hit, lo, hi, description)) = row else {
         return Ok(None);
     };
-    Ok(Some((
-        SearchHit {
-            product_id: id,
-            title,
-            brand,
-            merchant_id: mid,
-            merchant_name: mname,
-            category_id: cat,
-            price_min: Money::from_minor_units(lo, currency)?,
-            price_max: Money::from_minor_units(hi, currency)?,
-            rating: RatingSummary {
-                average: avg.parse().unwrap_or_default(),
-                count: n.try_into().unwrap_or(0),
-            },
-            stock: StockBand::parse(&stock).unwrap_or(StockBand::Out),
-            image_url: img,
-            snippet: None,
-            created_at: from_ms(ca),
-        },
-        desc,
-    )))
+    hit.price_min = Money::from_minor_units(lo, currency)?;
+    hit.price_max = Money::from_minor_units(hi, currency)?;
+    Ok(Some((hit, description)))
 }
 
 /// The thresholds of the broad-query strategy (constants in production; small in tests).
@@ -663,23 +647,15 @@ pub(super) const TUNING: Tuning = Tuning {
 /// A filter naming a category or merchant that does not exist is a mistake to report, not a
 /// query with no results.
 fn check_filter_ids(c: &Connection, q: &SearchQuery) -> Result<()> {
-    if let Some(id) = &q.category_id {
-        let found = c
-            .prepare_cached("SELECT 1 FROM category WHERE id = ?1")?
-            .query_row([id], |_| Ok(()))
-            .optional()?;
-        if found.is_none() {
-            return Err(Error::UnknownCategory(id.clone()));
-        }
+    if let Some(id) = &q.category_id
+        && !super::exists(c, "SELECT 1 FROM category WHERE id = ?1", id)?
+    {
+        return Err(Error::UnknownCategory(id.clone()));
     }
-    if let Some(id) = &q.merchant_id {
-        let found = c
-            .prepare_cached("SELECT 1 FROM merchant WHERE id = ?1")?
-            .query_row([id], |_| Ok(()))
-            .optional()?;
-        if found.is_none() {
-            return Err(Error::UnknownMerchant(id.clone()));
-        }
+    if let Some(id) = &q.merchant_id
+        && !super::exists(c, "SELECT 1 FROM merchant WHERE id = ?1", id)?
+    {
+        return Err(Error::UnknownMerchant(id.clone()));
     }
     Ok(())
 }
