@@ -58,6 +58,10 @@ pub enum WarungError {
     #[error("{0}")]
     UnknownVariant(String),
     #[error("{0}")]
+    UnknownCategory(String),
+    #[error("{0}")]
+    UnknownMerchant(String),
+    #[error("{0}")]
     InvalidQuantity(String),
     #[error("{0}")]
     OutOfStock(String),
@@ -90,9 +94,9 @@ impl From<warung_core::Error> for WarungError {
             E::Corrupt(_) => WarungError::CorruptDatabase(m),
             E::Storage(_) | E::Outbox(_) => WarungError::Storage(m),
             E::InvalidBatch(_) | E::InvalidEntity { .. } => WarungError::InvalidCatalog(m),
-            E::InvalidQuery(_) | E::UnknownCategory(_) | E::UnknownMerchant(_) => {
-                WarungError::InvalidQuery(m)
-            }
+            E::InvalidQuery(_) => WarungError::InvalidQuery(m),
+            E::UnknownCategory(_) => WarungError::UnknownCategory(m),
+            E::UnknownMerchant(_) => WarungError::UnknownMerchant(m),
             E::UnknownProduct(_) => WarungError::UnknownProduct(m),
             E::UnknownVariant(_) => WarungError::UnknownVariant(m),
             E::InvalidQuantity { .. } => WarungError::InvalidQuantity(m),
@@ -523,6 +527,15 @@ pub struct CartView {
     pub item_count: u32,
 }
 
+fn voucher_info(v: wire::Voucher) -> VoucherInfo {
+    VoucherInfo {
+        code: v.code,
+        title: v.title,
+        merchant_id: v.merchant_id,
+        valid_until: instant(v.valid_until),
+    }
+}
+
 fn line(l: warung_core::cart::CartLine) -> CartLine {
     use warung_core::cart::LineStatus as S;
     CartLine {
@@ -578,6 +591,20 @@ impl From<warung_core::cart::CartView> for CartView {
             item_count: c.item_count,
         }
     }
+}
+
+/// An intent in the outbox (for diagnostics screens).
+#[derive(Debug, Clone, uniffi::Record)]
+pub struct QueuedIntent {
+    pub seq: u64,
+    pub idempotency_key: String,
+    pub kind: String,
+    /// The intent's payload as wire JSON.
+    pub payload_json: String,
+    /// "pending", "applied" or "rejected".
+    pub state: String,
+    pub rejection_reason: Option<String>,
+    pub created_at: SystemTime,
 }
 
 #[derive(Debug, Clone, uniffi::Record)]
@@ -938,14 +965,65 @@ impl Warung {
                 .catalog()
                 .vouchers()?
                 .into_iter()
-                .map(|v| VoucherInfo {
-                    code: v.code,
-                    title: v.title,
-                    merchant_id: v.merchant_id,
-                    valid_until: instant(v.valid_until),
-                })
+                .map(voucher_info)
                 .collect())
         })
+    }
+
+    /// A voucher by code (case-insensitive), `None` if the catalog has no such code.
+    pub fn voucher(&self, code: String) -> Result<Option<VoucherInfo>> {
+        guard(|| Ok(self.profile.catalog().voucher(&code)?.map(voucher_info)))
+    }
+
+    pub fn merchant(&self, merchant_id: String) -> Result<Merchant> {
+        guard(|| Ok(self.profile.catalog().merchant(&merchant_id)?.into()))
+    }
+
+    pub fn merchants(&self) -> Result<Vec<Merchant>> {
+        guard(|| {
+            Ok(self
+                .profile
+                .catalog()
+                .merchants()?
+                .into_iter()
+                .map(Into::into)
+                .collect())
+        })
+    }
+
+    pub fn variant(&self, variant_id: String) -> Result<Variant> {
+        guard(|| Ok(self.profile.catalog().variant(&variant_id)?.into()))
+    }
+
+    /// The newest `limit` intents of the outbox, newest first.
+    pub fn outbox(&self, limit: u32) -> Result<Vec<QueuedIntent>> {
+        guard(|| {
+            use warung_core::outbox::IntentState;
+            let mut out = Vec::new();
+            for q in self.profile.outbox().list(limit)? {
+                let (state, reason) = match q.state {
+                    IntentState::Pending => ("pending", None),
+                    IntentState::Applied => ("applied", None),
+                    IntentState::Rejected { reason } => ("rejected", Some(reason)),
+                };
+                out.push(QueuedIntent {
+                    seq: q.intent.seq,
+                    idempotency_key: q.intent.idempotency_key,
+                    kind: q.intent.body.kind().to_string(),
+                    payload_json: serde_json::to_string(&q.intent.body)
+                        .map_err(|e| WarungError::Internal(e.to_string()))?,
+                    state: state.to_string(),
+                    rejection_reason: reason,
+                    created_at: instant(q.intent.created_at),
+                });
+            }
+            Ok(out)
+        })
+    }
+
+    /// SQLite's integrity and foreign-key checks on the profile (for a support screen).
+    pub fn check_integrity(&self) -> Result<()> {
+        guard(|| Ok(self.profile.store().check_integrity()?))
     }
 
     /// Imports the bundled demo catalog (the same `apply` path as sync).

@@ -47,10 +47,6 @@ impl Store {
         })
     }
 
-    pub fn path(&self) -> &Path {
-        &self.path
-    }
-
     /// Runs `f` in one IMMEDIATE transaction on the single writer; commits if `f` succeeds,
     /// rolls back (nothing half-written) if it fails.
     pub(crate) fn write<T>(&self, f: impl FnOnce(&Transaction<'_>) -> Result<T>) -> Result<T> {

@@ -164,7 +164,7 @@ test("typed errors: bad quantity, unknown variant, voucher, bad query") {
     expectThrows<WarungException.UnknownProduct> { w.product("p-nope") }
     expectThrows<WarungException.VoucherRejected> { w.applyVoucher("LEBARAN2025") }
     expectThrows<WarungException.InvalidQuery> { w.search(searchQuery("kopi", limit = 0u)) }
-    expectThrows<WarungException.InvalidQuery> { w.search(searchQuery("kopi").copy(categoryId = "c-nope")) }
+    expectThrows<WarungException.UnknownCategory> { w.search(searchQuery("kopi").copy(categoryId = "c-nope")) }
     expectThrows<WarungException.InvalidQuery> { w.search(searchQuery("kopi").copy(cursor = "garbage")) }
     expectThrows<WarungException.InvalidCatalog> { runBlocking { w.importCatalogJson("{not json") } }
     // FTS syntax is just words.
@@ -184,6 +184,17 @@ test("cancel token, device id, vouchers, suspend") {
     check(fresh.catalogCursor() == 0uL)
     check(w.deviceId().length == 36)
     check(w.vouchers().any { it.code == "HEMAT10" && it.merchantId == null })
+    check(w.voucher("hemat10")?.code == "HEMAT10" && w.voucher("NOPE") == null)
+    check(w.merchants().size == 10)
+    check(w.merchant("m-kopi-nusantara").name == "Nusantara Coffee Roasters")
+    expectThrows<WarungException.UnknownMerchant> { w.merchant("m-nope") }
+    check(w.variant("v-0024-1").productId == "p-0024")
+    expectThrows<WarungException.UnknownVariant> { w.variant("v-nope") }
+    val intents = w.outbox(5u)
+    check(intents.size == 5 && intents.first().seq > intents.last().seq)
+    check(intents.all { it.state == "pending" && (it.kind.startsWith("cart.") || it.kind.startsWith("voucher.")) })
+    check(intents.first().payloadJson.contains("\"kind\""))
+    w.checkIntegrity()
     w.suspend() // closes idle connections; the next call reopens them
     check(w.search(searchQuery("kopi")).hits.isNotEmpty())
 }

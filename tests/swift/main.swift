@@ -179,7 +179,7 @@ await test("typed errors: bad quantity, unknown variant, voucher, bad query") {
     try await expectError({ if case .InvalidQuery = $0 { return true }; return false }) {
         _ = try w.search(query: searchQuery("kopi", limit: 0))
     }
-    try await expectError({ if case .InvalidQuery = $0 { return true }; return false }) {
+    try await expectError({ if case .UnknownCategory = $0 { return true }; return false }) {
         var q = searchQuery("kopi")
         q.categoryId = "c-nope"
         _ = try w.search(query: q)
@@ -206,6 +206,22 @@ await test("cancel token, device id, vouchers, suspend") {
     try check(try fresh.catalogCursor() == 0)
     try check(try w.deviceId().count == 36)
     try check(try w.vouchers().contains { $0.code == "HEMAT10" && $0.merchantId == nil })
+    try check(try w.voucher(code: "hemat10")?.code == "HEMAT10")
+    try check(try w.voucher(code: "NOPE") == nil)
+    try check(try w.merchants().count == 10)
+    try check(try w.merchant(merchantId: "m-kopi-nusantara").name == "Nusantara Coffee Roasters")
+    try await expectError({ if case .UnknownMerchant = $0 { return true }; return false }) {
+        _ = try w.merchant(merchantId: "m-nope")
+    }
+    try check(try w.variant(variantId: "v-0024-1").productId == "p-0024")
+    try await expectError({ if case .UnknownVariant = $0 { return true }; return false }) {
+        _ = try w.variant(variantId: "v-nope")
+    }
+    let intents = try w.outbox(limit: 5)
+    try check(intents.count == 5 && intents.first!.seq > intents.last!.seq)
+    try check(intents.allSatisfy { $0.state == "pending" })
+    try check(intents.first!.payloadJson.contains("\"kind\""))
+    try w.checkIntegrity()
     w.suspend()
     try check(!(try w.search(query: searchQuery("kopi"))).hits.isEmpty)
 }
