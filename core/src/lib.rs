@@ -27,63 +27,83 @@
 //! # Ok::<(), warung_core::Error>(())
 //! ```
 
-pub mod cart;
-pub mod catalog;
+// What both the phone and the server use (the server builds without the `client` feature).
 #[cfg(feature = "demo")]
 pub mod demo;
-pub mod error;
 pub mod money;
-pub mod observe;
-pub mod outbox;
 pub mod protocol;
-pub mod secrets;
-pub mod store;
 pub mod synth;
 
+// The phone's side: the local store and everything on it.
+#[cfg(feature = "client")]
+pub mod cart;
+#[cfg(feature = "client")]
+pub mod catalog;
+#[cfg(feature = "client")]
+pub mod error;
+#[cfg(feature = "client")]
+pub mod observe;
+#[cfg(feature = "client")]
+pub mod outbox;
+#[cfg(feature = "client")]
+pub mod secrets;
+#[cfg(feature = "client")]
+pub mod store;
+#[cfg(feature = "sync")]
+pub mod sync;
+
+#[cfg(feature = "client")]
 pub use error::{Error, Result};
 
-#[cfg(test)]
+#[cfg(all(test, feature = "client"))]
 pub(crate) mod fixtures;
 
-use std::path::Path;
-use std::sync::Arc;
+#[cfg(feature = "client")]
+pub use profile::Profile;
 
-/// One app profile: its SQLite file and the services on it. Cheap to clone; thread-safe.
-#[derive(Clone, Debug)]
-pub struct Profile {
-    store: Arc<store::Store>,
-    catalog: catalog::Catalog,
-    cart: cart::Cart,
-    outbox: outbox::Outbox,
-}
+#[cfg(feature = "client")]
+mod profile {
+    use crate::{Result, cart, catalog, money, observe, outbox, store};
+    use std::path::Path;
+    use std::sync::Arc;
 
-impl Profile {
-    /// Opens (or creates) the profile at `path`; the cart is kept in `currency`.
-    pub fn open(path: impl AsRef<Path>, currency: money::Currency) -> Result<Profile> {
-        let store = Arc::new(store::Store::open(path)?);
-        // Cart observers hear about cart edits and about catalog updates (prices, stock).
-        let observers = Arc::new(observe::Observers::default());
-        Ok(Profile {
-            catalog: catalog::Catalog::with_observers(store.clone(), observers.clone()),
-            cart: cart::Cart::with_observers(store.clone(), currency, observers),
-            outbox: outbox::Outbox::new(store.clone()),
-            store,
-        })
+    /// One app profile: its SQLite file and the services on it. Cheap to clone; thread-safe.
+    #[derive(Clone, Debug)]
+    pub struct Profile {
+        store: Arc<store::Store>,
+        catalog: catalog::Catalog,
+        cart: cart::Cart,
+        outbox: outbox::Outbox,
     }
 
-    pub fn catalog(&self) -> &catalog::Catalog {
-        &self.catalog
-    }
+    impl Profile {
+        /// Opens (or creates) the profile at `path`; the cart is kept in `currency`.
+        pub fn open(path: impl AsRef<Path>, currency: money::Currency) -> Result<Profile> {
+            let store = Arc::new(store::Store::open(path)?);
+            // Cart observers hear about cart edits and about catalog updates (prices, stock).
+            let observers = Arc::new(observe::Observers::default());
+            Ok(Profile {
+                catalog: catalog::Catalog::with_observers(store.clone(), observers.clone()),
+                cart: cart::Cart::with_observers(store.clone(), currency, observers),
+                outbox: outbox::Outbox::new(store.clone()),
+                store,
+            })
+        }
 
-    pub fn cart(&self) -> &cart::Cart {
-        &self.cart
-    }
+        pub fn catalog(&self) -> &catalog::Catalog {
+            &self.catalog
+        }
 
-    pub fn outbox(&self) -> &outbox::Outbox {
-        &self.outbox
-    }
+        pub fn cart(&self) -> &cart::Cart {
+            &self.cart
+        }
 
-    pub fn store(&self) -> &store::Store {
-        &self.store
+        pub fn outbox(&self) -> &outbox::Outbox {
+            &self.outbox
+        }
+
+        pub fn store(&self) -> &store::Store {
+            &self.store
+        }
     }
 }

@@ -54,6 +54,7 @@ pub enum MoneyError {
 /// The currencies Warung knows. `minor_units` is what we accept and display, not always ISO's:
 /// ISO 4217 gives IDR two minor units, but sen are not used in practice, so IDR is whole here.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum Currency {
     IDR,
     USD,
@@ -607,11 +608,27 @@ impl FromStr for Money {
 
 /// Wire shape. The amount is a string so no JSON client ever routes it through a float.
 #[derive(Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 struct MoneyWire {
+    /// A decimal string: no exponent, at most the currency's minor units (none for IDR).
+    #[cfg_attr(
+        feature = "openapi",
+        schema(pattern = r"^-?[0-9]+(\.[0-9]+)?$", example = "125000")
+    )]
     amount: String,
     currency: Currency,
 }
+
+#[cfg(feature = "openapi")]
+impl utoipa::PartialSchema for Money {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        <MoneyWire as utoipa::PartialSchema>::schema()
+    }
+}
+
+#[cfg(feature = "openapi")]
+impl utoipa::ToSchema for Money {}
 
 impl Serialize for Money {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {

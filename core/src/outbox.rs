@@ -84,6 +84,8 @@ impl Outbox {
                 let (new_state, new_reason) = match outcome {
                     IntentOutcome::Applied => ("applied", None),
                     IntentOutcome::Rejected { reason } => ("rejected", Some(reason.clone())),
+                    // Transient: the intent stays pending and is sent again later.
+                    IntentOutcome::RetryLater { .. } => continue,
                 };
                 if state == "pending" {
                     tx.prepare_cached(

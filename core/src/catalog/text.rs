@@ -21,16 +21,8 @@ const MAX_WORD_CHARS: usize = 40;
 /// would make the MATCH expression expensive).
 pub const MAX_QUERY_WORDS: usize = 8;
 
-/// FNV-1a, 64 bits: a tiny stable hash for cursor fingerprints (not a security
-/// boundary; a dependency would be heavier than these five lines).
-pub fn fnv64(bytes: &[u8]) -> u64 {
-    let mut h: u64 = 0xcbf29ce484222325;
-    for b in bytes {
-        h ^= *b as u64;
-        h = h.wrapping_mul(0x100000001b3);
-    }
-    h
-}
+/// Cursor fingerprints use the wire's FNV-1a (not a security boundary).
+pub use crate::protocol::fnv1a64 as fnv64;
 
 /// Case and diacritics folding.
 pub fn fold(s: &str) -> String {

@@ -3,9 +3,17 @@
 //! * **Down** (server → phone): [`CatalogOp`]s — PUT or REMOVE of one catalog entity, each with a
 //!   strictly increasing `op_id`. The phone applies them through [`crate::catalog::Catalog::apply`].
 //! * **Up** (phone → server): [`Intent`]s written by the outbox; their payloads are [`IntentBody`].
+//! * [`sync`]: pages, checkpoints, device registration and intent batches; [`merchant`]: the
+//!   merchant API's bodies and the error body every endpoint uses.
 //!
 //! Amounts are [`Money`] (`{"amount":"125000","currency":"IDR"}`), timestamps RFC 3339 strings,
 //! ratings decimal strings. No floats cross the wire.
+
+pub mod merchant;
+pub mod sync;
+
+pub use merchant::*;
+pub use sync::*;
 
 use crate::money::{Currency, Money};
 use rust_decimal::Decimal;
@@ -18,6 +26,7 @@ pub type Id = String;
 
 /// One change to the catalog bucket.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CatalogOp {
     /// Strictly increasing within a bucket; the phone's cursor is the last applied id.
     pub op_id: u64,
@@ -29,6 +38,7 @@ pub struct CatalogOp {
 // nothing.
 #[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "op", rename_all = "snake_case")]
 pub enum CatalogAction {
     /// Insert or replace the whole entity.
@@ -38,6 +48,7 @@ pub enum CatalogAction {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum EntityKind {
     Merchant,
@@ -48,6 +59,7 @@ pub enum EntityKind {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Entity {
     Merchant(Merchant),
@@ -80,6 +92,7 @@ impl Entity {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum MerchantKind {
     /// A B2C shop (a registered business).
@@ -89,6 +102,7 @@ pub enum MerchantKind {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Contact {
     pub phone: Option<String>,
     pub email: Option<String>,
@@ -97,6 +111,7 @@ pub struct Contact {
 
 /// The trust information buyers ask for before paying a merchant they do not know.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Policies {
     pub shipping: String,
     pub warranty: String,
@@ -104,6 +119,7 @@ pub struct Policies {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Merchant {
     pub id: Id,
     pub name: String,
@@ -114,6 +130,7 @@ pub struct Merchant {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Category {
     pub id: Id,
     /// `None` for a top-level category.
@@ -125,6 +142,7 @@ pub struct Category {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RatingSummary {
     /// 0.0 ..= 5.0, one decimal place (a decimal string on the wire).
     pub average: Decimal,
@@ -132,6 +150,7 @@ pub struct RatingSummary {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Product {
     pub id: Id,
     pub merchant_id: Id,
@@ -154,6 +173,7 @@ pub struct Product {
 
 /// What a phone knows of stock: a band, never the exact count (merchants keep that).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum StockBand {
     InStock,
@@ -181,6 +201,7 @@ impl StockBand {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Price {
     pub amount: Money,
     /// The "was" price shown struck through; must be in the same currency.
@@ -188,6 +209,7 @@ pub struct Price {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Variant {
     pub id: Id,
     pub product_id: Id,
@@ -202,6 +224,7 @@ pub struct Variant {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Discount {
     /// `percent` of the eligible subtotal, at most `cap` when given.
@@ -214,6 +237,7 @@ pub enum Discount {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Voucher {
     /// What the shopper types, e.g. `HEMAT10`. Unique, case-insensitive (stored upper-case).
     pub code: String,
@@ -232,6 +256,7 @@ pub struct Voucher {
 /// An intent's payload: what the phone wants the server to do. The kind string on the outbox
 /// row is [`IntentBody::kind`]; the payload is this enum's JSON.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "kind", content = "payload")]
 pub enum IntentBody {
     /// Set a cart line's quantity; `quantity == 0` removes the line.
@@ -259,6 +284,7 @@ impl IntentBody {
 
 /// One queued intent as it is sent up.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Intent {
     pub device_id: String,
     /// Per device, gap-free, starting at 1.
@@ -271,12 +297,28 @@ pub struct Intent {
     pub created_at: OffsetDateTime,
 }
 
-/// How the server ended an intent.
+/// How the server answered an intent. `applied` and `rejected` are terminal (an intent ends
+/// exactly once); `retry_later` is a transient refusal: the phone keeps the intent and sends it
+/// again after a back-off.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "outcome", rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(tag = "status", rename_all = "snake_case")]
 pub enum IntentOutcome {
     Applied,
-    Rejected { reason: String },
+    /// `reason` is a stable code such as `unknown_variant` or `out_of_stock`.
+    Rejected {
+        reason: String,
+    },
+    RetryLater {
+        reason: String,
+    },
+}
+
+impl IntentOutcome {
+    /// `applied` or `rejected`.
+    pub fn is_terminal(&self) -> bool {
+        !matches!(self, IntentOutcome::RetryLater { .. })
+    }
 }
 
 #[cfg(test)]
