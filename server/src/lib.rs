@@ -1,0 +1,368 @@
+//! # warung-server
+//!
+//! Warung's sync server: catalog delta sync (buckets of ops with checkpoints), the intent
+//! pipeline (exactly-once per device sequence) and the merchant API, on SQLite.
+//!
+//! | module | why it exists |
+//! |---|---|
+//! | [`store`] | the storage boundary (a trait of domain operations) and its SQLite backend |
+//! | [`intents`] | the rules of each intent kind, independent of storage |
+//! | [`http`] | routes, extractors, middleware; handlers only call [`store::Storage`] |
+//! | [`openapi`] | the OpenAPI 3.1 document generated from the handlers |
+//! | [`metrics`] | Prometheus metrics |
+//! | [`auth`] | merchant keys and device tokens: CSPRNG secrets stored as SHA-256 |
+//! | [`validate`] | merchant input checks (422 `invalid_data`) |
+//! | [`cli`] | the `warung-server` command line (serve and admin subcommands) |
+//!
+//! Embedding (tests, benchmarks, the CLI's in-process demo):
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), warung_server::Error> {
+//! let mut config = warung_server::Config::new("/tmp/warung-data");
+//! config.listen = "127.0.0.1:0".parse().unwrap();
+//! config.demo = true;
+//! let server = warung_server::start(config).await?;
+//! let (account, key) = server.admin().create_merchant("Toko Budi", warung_core::protocol::MerchantKind::Shop).await?;
+//! println!("{} {} {key}", server.url(), account.id);
+//! server.shutdown().await;
+//! # Ok(()) }
+//! ```
+
+pub mod auth;
+pub mod cli;
+pub mod error;
+pub mod http;
+pub mod intents;
+pub mod metrics;
+pub mod openapi;
+pub mod store;
+pub mod validate;
+
+use crate::auth::{MERCHANT_KEY_PREFIX, hash_secret, key_prefix, new_secret};
+use crate::store::sqlite::SqliteStore;
+use crate::store::{CompactReport, Storage, StoreError, WriterStats};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+use warung_core::protocol::{CatalogAction, Entity, MerchantAccount, MerchantKind};
+
+/// Everything that can stop the server from starting or an admin command from running.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("configuration: {0}")]
+    Config(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// TLS certificate chain and private key, PEM files.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TlsPaths {
+    pub cert: PathBuf,
+    pub key: PathBuf,
+}
+
+/// How to run the server. [`Config::new`] gives the defaults of the command line.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Address to bind; port 0 picks a free one (see [`RunningServer::addr`]).
+    pub listen: SocketAddr,
+    /// Where the SQLite database lives (unless `database_url` says otherwise).
+    pub data_dir: PathBuf,
+    /// `sqlite://<path>`; `None` means `sqlite://<data_dir>/warung.db`.
+    pub database_url: Option<String>,
+    /// Seed the demo catalog (and its merchants) into an empty database.
+    pub demo: bool,
+    pub tls: Option<TlsPaths>,
+    /// Background compaction period; `None` disables it.
+    pub compact_every: Option<Duration>,
+    /// Compaction keeps tombstones among the newest this many op ids of each bucket.
+    pub compact_keep_ops: u64,
+    /// Largest request body (bytes); larger ones get 413.
+    pub body_limit: usize,
+    pub request_timeout: Duration,
+    /// How long shutdown waits for in-flight requests.
+    pub shutdown_grace: Duration,
+}
+
+impl Config {
+    pub fn new(data_dir: impl Into<PathBuf>) -> Config {
+        Config {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            data_dir: data_dir.into(),
+            database_url: None,
+            demo: false,
+            tls: None,
+            compact_every: None,
+            compact_keep_ops: 10_000,
+            body_limit: 1024 * 1024,
+            request_timeout: Duration::from_secs(30),
+            shutdown_grace: Duration::from_secs(30),
+        }
+    }
+
+    /// The SQLite file this configuration uses, or an error for another backend.
+    pub fn database_path(&self) -> Result<PathBuf, Error> {
+        match &self.database_url {
+            None => Ok(self.data_dir.join("warung.db")),
+            Some(url) => match url.strip_prefix("sqlite://") {
+                Some(path) if !path.is_empty() => Ok(PathBuf::from(path)),
+                Some(_) => Err(Error::Config("sqlite:// URL without a path".into())),
+                None => Err(Error::Config(format!(
+                    "database URL {url:?}: postgres backend not built (only sqlite://<path> is supported)"
+                ))),
+            },
+        }
+    }
+}
+
+/// Opens the configured store (SQLite) and publishes the default category tree if empty.
+async fn open_store(config: &Config) -> Result<Arc<dyn Storage>, Error> {
+    let path = config.database_path()?;
+    let store = tokio::task::spawn_blocking(move || SqliteStore::open(&path))
+        .await
+        .map_err(|e| Error::Config(format!("opening the database: {e}")))??;
+    let store: Arc<dyn Storage> = Arc::new(store);
+    store.ensure_categories(default_categories()).await?;
+    Ok(store)
+}
+
+/// The shared taxonomy: the demo catalog's category tree.
+fn default_categories() -> Vec<warung_core::protocol::Category> {
+    warung_core::demo::demo_entities()
+        .into_iter()
+        .filter_map(|e| match e {
+            Entity::Category(c) => Some(c),
+            _ => None,
+        })
+        .collect()
+}
+
+/// Admin operations on a store: what the `merchant` and `compact` subcommands do, usable
+/// in-process (tests, the CLI demo) through [`RunningServer::admin`] or [`Admin::open`].
+#[derive(Clone)]
+pub struct Admin {
+    store: Arc<dyn Storage>,
+}
+
+impl Admin {
+    /// Opens the configured database directly (the server may be running: SQLite serializes).
+    pub async fn open(config: &Config) -> Result<Admin, Error> {
+        Ok(Admin {
+            store: open_store(config).await?,
+        })
+    }
+
+    /// Creates a merchant; returns its account and its API key (shown once, stored hashed).
+    pub async fn create_merchant(
+        &self,
+        name: &str,
+        kind: MerchantKind,
+    ) -> Result<(MerchantAccount, String), Error> {
+        let key = new_secret(MERCHANT_KEY_PREFIX);
+        let account = self
+            .store
+            .create_merchant_account(name.to_owned(), kind, hash_secret(&key), key_prefix(&key))
+            .await?;
+        Ok((account, key))
+    }
+
+    pub async fn list_merchants(&self) -> Result<Vec<MerchantAccount>, Error> {
+        Ok(self.store.list_merchant_accounts().await?)
+    }
+
+    /// Issues a new key for an existing merchant (e.g. a demo one); the old key stops working.
+    pub async fn rotate_key(&self, merchant_id: &str) -> Result<(MerchantAccount, String), Error> {
+        let key = new_secret(MERCHANT_KEY_PREFIX);
+        let account = self
+            .store
+            .rotate_key(merchant_id.to_owned(), hash_secret(&key), key_prefix(&key))
+            .await?;
+        Ok((account, key))
+    }
+
+    /// Seeds the demo catalog into an empty database; `false` when it already holds data.
+    pub async fn seed_demo(&self) -> Result<bool, Error> {
+        let ops = warung_core::demo::demo_ops()
+            .into_iter()
+            .filter(|op| matches!(op.action, CatalogAction::Put { .. }))
+            .collect();
+        Ok(self.store.seed(ops).await?)
+    }
+
+    /// Deletes tombstones older than the newest `keep_ops` ops of each bucket.
+    pub async fn compact(&self, keep_ops: u64) -> Result<CompactReport, Error> {
+        Ok(self.store.compact(keep_ops).await?)
+    }
+
+    /// Group-commit counters of this process's writer.
+    pub fn writer_stats(&self) -> WriterStats {
+        self.store.writer_stats()
+    }
+}
+
+/// A server started by [`start`].
+pub struct RunningServer {
+    addr: SocketAddr,
+    tls: bool,
+    handle: axum_server::Handle<SocketAddr>,
+    serve: tokio::task::JoinHandle<std::io::Result<()>>,
+    background: Vec<tokio::task::JoinHandle<()>>,
+    admin: Admin,
+    grace: Duration,
+}
+
+impl RunningServer {
+    /// The bound address (the real port when the configuration said 0).
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// `http://ADDR` or `https://ADDR`.
+    pub fn url(&self) -> String {
+        let scheme = if self.tls { "https" } else { "http" };
+        format!("{scheme}://{}", self.addr)
+    }
+
+    /// Admin operations on this server's store.
+    pub fn admin(&self) -> Admin {
+        self.admin.clone()
+    }
+
+    /// Stops accepting connections, lets in-flight requests finish (up to the grace period),
+    /// then returns.
+    pub async fn shutdown(self) {
+        self.handle.graceful_shutdown(Some(self.grace));
+        self.finish().await;
+    }
+
+    /// Serves until SIGTERM or SIGINT, then shuts down gracefully.
+    pub async fn run_until_signal(self) {
+        shutdown_signal().await;
+        tracing::info!("signal received; draining in-flight requests");
+        self.shutdown().await;
+    }
+
+    async fn finish(self) {
+        for task in &self.background {
+            task.abort();
+        }
+        match self.serve.await {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => tracing::error!(error = %e, "server stopped with an error"),
+            Err(e) => tracing::error!(error = %e, "server task failed"),
+        }
+        tracing::info!("server stopped");
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+}
+
+/// Opens the database (migrating it), seeds the demo if asked, binds and starts serving.
+/// Returns once the socket is bound.
+pub async fn start(config: Config) -> Result<RunningServer, Error> {
+    let store = open_store(&config).await?;
+    let admin = Admin {
+        store: store.clone(),
+    };
+    if config.demo {
+        if admin.seed_demo().await? {
+            tracing::info!("seeded the demo catalog");
+        } else {
+            tracing::info!("database not empty; demo catalog not seeded");
+        }
+    }
+    let state = http::AppState {
+        store: store.clone(),
+        metrics: Arc::new(metrics::Metrics::new()),
+        openapi: Arc::new(openapi::document()),
+    };
+    let app = http::router(
+        state,
+        http::HttpLimits {
+            body_limit: config.body_limit,
+            request_timeout: config.request_timeout,
+        },
+    );
+
+    let listener = std::net::TcpListener::bind(config.listen)
+        .map_err(|e| Error::Config(format!("cannot listen on {}: {e}", config.listen)))?;
+    listener.set_nonblocking(true)?;
+    let addr = listener.local_addr()?;
+    let handle = axum_server::Handle::new();
+    let service = app.into_make_service();
+    let serve = match &config.tls {
+        None => {
+            let server = axum_server::from_tcp(listener)?.handle(handle.clone());
+            tokio::spawn(server.serve(service))
+        }
+        Some(tls) => {
+            let _ = rustls::crypto::ring::default_provider().install_default();
+            let rustls_config =
+                axum_server::tls_rustls::RustlsConfig::from_pem_file(&tls.cert, &tls.key)
+                    .await
+                    .map_err(|e| {
+                        Error::Config(format!(
+                            "TLS certificate {} / key {}: {e}",
+                            tls.cert.display(),
+                            tls.key.display()
+                        ))
+                    })?;
+            let server =
+                axum_server::from_tcp_rustls(listener, rustls_config)?.handle(handle.clone());
+            tokio::spawn(server.serve(service))
+        }
+    };
+
+    let mut background = Vec::new();
+    if let Some(every) = config.compact_every.filter(|d| !d.is_zero()) {
+        let admin = admin.clone();
+        let keep = config.compact_keep_ops;
+        background.push(tokio::spawn(async move {
+            let mut tick = tokio::time::interval(every);
+            tick.tick().await; // the first tick is immediate
+            loop {
+                tick.tick().await;
+                match admin.compact(keep).await {
+                    Ok(r) if r.tombstones_removed > 0 => {
+                        tracing::info!(removed = r.tombstones_removed, "compacted")
+                    }
+                    Ok(_) => {}
+                    Err(e) => tracing::warn!(error = %e, "compaction failed"),
+                }
+            }
+        }));
+    }
+    tracing::info!(%addr, "listening");
+    Ok(RunningServer {
+        addr,
+        tls: config.tls.is_some(),
+        handle,
+        serve,
+        background,
+        admin,
+        grace: config.shutdown_grace,
+    })
+}
