@@ -28,7 +28,12 @@ pub struct Cli {
 #[derive(Debug, Args, Clone)]
 pub struct StoreArgs {
     /// Directory of the SQLite database.
-    #[arg(long, env = "WARUNG_DATA_DIR", default_value = "./warung-data", global = true)]
+    #[arg(
+        long,
+        env = "WARUNG_DATA_DIR",
+        default_value = "./warung-data",
+        global = true
+    )]
     pub data_dir: PathBuf,
     /// Database URL (default sqlite://<data-dir>/warung.db); only sqlite:// is built.
     #[arg(long, env = "WARUNG_DATABASE_URL", global = true)]
@@ -125,8 +130,8 @@ impl Cli {
             }),
             _ => None,
         };
-        c.compact_every = (self.serve.compact_every > 0)
-            .then(|| Duration::from_secs(self.serve.compact_every));
+        c.compact_every =
+            (self.serve.compact_every > 0).then(|| Duration::from_secs(self.serve.compact_every));
         c.compact_keep_ops = self.serve.compact_keep_ops;
         c.body_limit = self.serve.body_limit;
         c.request_timeout = Duration::from_secs(self.serve.request_timeout.max(1));
@@ -151,7 +156,10 @@ fn init_tracing(json: bool) {
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
     init_tracing(cli.log_json);
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("error: cannot start the runtime: {e}");
@@ -207,7 +215,10 @@ async fn run(cli: Cli) -> Result<(), Error> {
                     .format(&time::format_description::well_known::Rfc3339)
                     .unwrap_or_default();
                 let name: String = a.name.chars().take(28).collect();
-                println!("{:<40} {:<28} {:<7} {:<11} {created}", a.id, name, kind, key);
+                println!(
+                    "{:<40} {:<28} {:<7} {:<11} {created}",
+                    a.id, name, kind, key
+                );
             }
             Ok(())
         }

@@ -44,14 +44,16 @@ impl ApiFailure {
     pub fn for_status(status: StatusCode) -> ApiFailure {
         let (code, message) = match status {
             StatusCode::NOT_FOUND => ("not_found", "no such endpoint"),
-            StatusCode::METHOD_NOT_ALLOWED => {
-                ("method_not_allowed", "this endpoint does not take that method")
-            }
+            StatusCode::METHOD_NOT_ALLOWED => (
+                "method_not_allowed",
+                "this endpoint does not take that method",
+            ),
             StatusCode::PAYLOAD_TOO_LARGE => ("payload_too_large", "the request body is too large"),
             StatusCode::REQUEST_TIMEOUT => ("timeout", "the request took too long"),
-            StatusCode::UNSUPPORTED_MEDIA_TYPE => {
-                ("unsupported_media_type", "send Content-Type: application/json")
-            }
+            StatusCode::UNSUPPORTED_MEDIA_TYPE => (
+                "unsupported_media_type",
+                "send Content-Type: application/json",
+            ),
             StatusCode::SERVICE_UNAVAILABLE => ("unavailable", "the server is busy; retry later"),
             s if s.is_server_error() => ("internal", "internal server error"),
             _ => ("bad_request", "the request is not acceptable"),
@@ -88,7 +90,11 @@ impl From<StoreError> for ApiFailure {
             StoreError::Overloaded => ApiFailure::for_status(StatusCode::SERVICE_UNAVAILABLE),
             StoreError::Unavailable(m) => {
                 tracing::error!(error = %m, "storage unavailable");
-                ApiFailure::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", "storage is unavailable")
+                ApiFailure::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "unavailable",
+                    "storage is unavailable",
+                )
             }
             StoreError::Internal(m) => {
                 tracing::error!(error = %m, "internal error");

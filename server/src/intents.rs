@@ -203,10 +203,22 @@ mod tests {
     #[test]
     fn cart_rules() {
         let (mut c, mut s) = (ctx(), DeviceState::default());
-        assert_eq!(apply(&mut c, &mut s, &set("v-1", 2)).unwrap(), IntentOutcome::Applied);
-        assert_eq!(apply(&mut c, &mut s, &set("nope", 1)).unwrap(), rejected("unknown_variant"));
-        assert_eq!(apply(&mut c, &mut s, &set("v-1", 100)).unwrap(), rejected("invalid_quantity"));
-        assert_eq!(apply(&mut c, &mut s, &set("v-out", 1)).unwrap(), rejected("out_of_stock"));
+        assert_eq!(
+            apply(&mut c, &mut s, &set("v-1", 2)).unwrap(),
+            IntentOutcome::Applied
+        );
+        assert_eq!(
+            apply(&mut c, &mut s, &set("nope", 1)).unwrap(),
+            rejected("unknown_variant")
+        );
+        assert_eq!(
+            apply(&mut c, &mut s, &set("v-1", 100)).unwrap(),
+            rejected("invalid_quantity")
+        );
+        assert_eq!(
+            apply(&mut c, &mut s, &set("v-out", 1)).unwrap(),
+            rejected("out_of_stock")
+        );
         assert_eq!(s.cart.lines.len(), 1);
         assert_eq!(s.cart.lines[0].quantity, 2);
         apply(&mut c, &mut s, &set("v-1", 0)).unwrap();
@@ -218,11 +230,20 @@ mod tests {
         let (mut c, mut s) = (ctx(), DeviceState::default());
         let ap = |code: &str| IntentBody::VoucherApply { code: code.into() };
         for code in ["a1", "B1", "P1", "A2", "P2"] {
-            assert_eq!(apply(&mut c, &mut s, &ap(code)).unwrap(), IntentOutcome::Applied);
+            assert_eq!(
+                apply(&mut c, &mut s, &ap(code)).unwrap(),
+                IntentOutcome::Applied
+            );
         }
         assert_eq!(s.cart.vouchers, vec!["B1", "A2", "P2"]);
-        assert_eq!(apply(&mut c, &mut s, &ap("ZZZ")).unwrap(), rejected("unknown_voucher"));
-        assert_eq!(apply(&mut c, &mut s, &ap("LATER")).unwrap(), rejected("voucher_not_started"));
+        assert_eq!(
+            apply(&mut c, &mut s, &ap("ZZZ")).unwrap(),
+            rejected("unknown_voucher")
+        );
+        assert_eq!(
+            apply(&mut c, &mut s, &ap("LATER")).unwrap(),
+            rejected("voucher_not_started")
+        );
         apply(&mut c, &mut s, &IntentBody::CartClear {}).unwrap();
         assert!(s.cart.vouchers.is_empty());
     }

@@ -64,7 +64,11 @@ impl Metrics {
             "HTTP request latency",
             latency.clone(),
         );
-        registry.register("ops_served", "Ops sent in pulls, by bucket", ops_served.clone());
+        registry.register(
+            "ops_served",
+            "Ops sent in pulls, by bucket",
+            ops_served.clone(),
+        );
         registry.register(
             "intents",
             "Intents processed, by outcome (applied, rejected, retry_later)",

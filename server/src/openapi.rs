@@ -100,15 +100,15 @@ impl Modify for CommonErrors {
                     );
                 }
                 if has_body {
-                    add("413", "The body is larger than the limit (`payload_too_large`)");
+                    add(
+                        "413",
+                        "The body is larger than the limit (`payload_too_large`)",
+                    );
                     add(
                         "415",
                         "The body is not sent as application/json (`unsupported_media_type`)",
                     );
-                    add(
-                        "422",
-                        "The JSON does not match the schema (`invalid_data`)",
-                    );
+                    add("422", "The JSON does not match the schema (`invalid_data`)");
                 }
             }
         }

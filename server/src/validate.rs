@@ -28,7 +28,10 @@ fn bounded(field: &str, value: &str, max: usize) -> Result<String, StoreError> {
     if value.chars().count() > max {
         return Err(invalid(format!("{field} is longer than {max} characters")));
     }
-    if value.chars().any(|c| c.is_control() && c != '\n' && c != '\t') {
+    if value
+        .chars()
+        .any(|c| c.is_control() && c != '\n' && c != '\t')
+    {
         return Err(invalid(format!("{field} contains control characters")));
     }
     Ok(value.to_owned())
@@ -43,7 +46,9 @@ fn optional(field: &str, value: Option<String>, max: usize) -> Result<Option<Str
 
 fn map(field: &str, m: BTreeMap<String, String>) -> Result<BTreeMap<String, String>, StoreError> {
     if m.len() > MAX_ENTRIES {
-        return Err(invalid(format!("{field} has more than {MAX_ENTRIES} entries")));
+        return Err(invalid(format!(
+            "{field} has more than {MAX_ENTRIES} entries"
+        )));
     }
     m.into_iter()
         .map(|(k, v)| {
@@ -73,7 +78,9 @@ pub fn profile(p: MerchantProfile) -> Result<MerchantProfile, StoreError> {
 
 pub fn product(p: ProductInput) -> Result<ProductInput, StoreError> {
     if p.image_urls.len() > MAX_ENTRIES {
-        return Err(invalid(format!("image_urls has more than {MAX_ENTRIES} entries")));
+        return Err(invalid(format!(
+            "image_urls has more than {MAX_ENTRIES} entries"
+        )));
     }
     let image_urls = p
         .image_urls

@@ -68,7 +68,9 @@ impl FromRequestParts<AppState> for MerchantAuth {
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiFailure> {
         let key = bearer(parts)
             .filter(|t| t.starts_with(MERCHANT_KEY_PREFIX))
-            .ok_or_else(|| ApiFailure::unauthorized("send Authorization: Bearer <merchant API key>"))?;
+            .ok_or_else(|| {
+                ApiFailure::unauthorized("send Authorization: Bearer <merchant API key>")
+            })?;
         let id = state
             .store
             .merchant_by_key(hash_secret(key))

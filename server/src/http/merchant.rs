@@ -11,8 +11,8 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use serde::Deserialize;
 use warung_core::protocol::{
-    ApiError, Category, Merchant, MerchantProduct, MerchantProfile, MerchantVariant,
-    PricesUpdate, ProductInput, ProductList, StockUpdate, VariantInput,
+    ApiError, Category, Merchant, MerchantProduct, MerchantProfile, MerchantVariant, PricesUpdate,
+    ProductInput, ProductList, StockUpdate, VariantInput,
 };
 
 /// Products per page when the client does not say.
@@ -266,7 +266,9 @@ pub async fn put_stock(
     ApiPath(id): ApiPath<String>,
     ApiJson(update): ApiJson<StockUpdate>,
 ) -> Result<Json<MerchantVariant>> {
-    Ok(Json(state.store.set_stock(merchant, id, update.stock).await?))
+    Ok(Json(
+        state.store.set_stock(merchant, id, update.stock).await?,
+    ))
 }
 
 /// Replace a variant's prices.

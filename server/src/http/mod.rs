@@ -78,7 +78,10 @@ pub fn router(state: AppState, limits: HttpLimits) -> Router {
             put(merchant::put_variant).delete(merchant::delete_variant),
         )
         .route("/v1/merchant/variants/{id}/stock", put(merchant::put_stock))
-        .route("/v1/merchant/variants/{id}/prices", put(merchant::put_prices))
+        .route(
+            "/v1/merchant/variants/{id}/prices",
+            put(merchant::put_prices),
+        )
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .with_state(state.clone());
@@ -219,7 +222,10 @@ pub async fn metrics(State(state): State<AppState>) -> Response {
     responses((status = 200, description = "The OpenAPI 3.1 document", body = Object)))]
 pub async fn openapi(State(state): State<AppState>) -> Response {
     (
-        [(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))],
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        )],
         Body::from(state.openapi.as_str().to_owned()),
     )
         .into_response()

@@ -2,7 +2,7 @@
 
 use super::AppState;
 use super::extract::{ApiJson, ApiPath, ApiQuery, DeviceAuth};
-use crate::auth::{DEVICE_TOKEN_PREFIX, new_secret, hash_secret};
+use crate::auth::{DEVICE_TOKEN_PREFIX, hash_secret, new_secret};
 use crate::error::ApiFailure;
 use crate::metrics::BucketLabels;
 use crate::store::{BucketKey, StoreError};
@@ -12,9 +12,9 @@ use axum::http::StatusCode;
 use axum::http::request::Parts;
 use serde::Deserialize;
 use warung_core::protocol::{
-    ApiError, Bucket, Checkpoint, DEFAULT_PAGE_LIMIT, DeviceInfo, DeviceRegistration,
-    IntentBatch, IntentBatchResult, IntentOutcome, IntentResult, MAX_INTENT_BATCH,
-    MAX_PAGE_LIMIT, Page, RegisterDevice,
+    ApiError, Bucket, Checkpoint, DEFAULT_PAGE_LIMIT, DeviceInfo, DeviceRegistration, IntentBatch,
+    IntentBatchResult, IntentOutcome, IntentResult, MAX_INTENT_BATCH, MAX_PAGE_LIMIT, Page,
+    RegisterDevice,
 };
 
 /// Query of `GET /v1/buckets/{bucket}/ops`.
@@ -154,7 +154,11 @@ pub async fn register_device(
             "platform must be android, ios or cli",
         ));
     }
-    if request.app_version.as_ref().is_some_and(|v| v.chars().count() > 64) {
+    if request
+        .app_version
+        .as_ref()
+        .is_some_and(|v| v.chars().count() > 64)
+    {
         return Err(ApiFailure::invalid_data(
             "app_version is longer than 64 characters",
         ));

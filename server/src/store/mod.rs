@@ -12,7 +12,7 @@ pub mod sqlite;
 use std::future::Future;
 use std::pin::Pin;
 use warung_core::protocol::{
-    Category, CatalogOp, Intent, IntentBatchResult, Merchant, MerchantAccount, MerchantKind,
+    CatalogOp, Category, Intent, IntentBatchResult, Merchant, MerchantAccount, MerchantKind,
     MerchantProduct, MerchantProfile, MerchantVariant, PricesUpdate, ProductInput, ProductList,
     RegisterDevice, VariantInput,
 };
@@ -178,8 +178,7 @@ pub trait Storage: Send + Sync + 'static {
         after: Option<String>,
         limit: u32,
     ) -> StoreFuture<'_, ProductList>;
-    fn product(&self, merchant_id: String, product_id: String)
-    -> StoreFuture<'_, MerchantProduct>;
+    fn product(&self, merchant_id: String, product_id: String) -> StoreFuture<'_, MerchantProduct>;
     fn create_product(
         &self,
         merchant_id: String,

@@ -42,7 +42,11 @@ fn account_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<(String, Option
     Ok((row.get(0)?, row.get(1)?, row.get(2)?))
 }
 
-fn account(json: &str, key_prefix: Option<String>, created_at: &str) -> Result<MerchantAccount, StoreError> {
+fn account(
+    json: &str,
+    key_prefix: Option<String>,
+    created_at: &str,
+) -> Result<MerchantAccount, StoreError> {
     let m: Merchant = serde_json::from_str(json)?;
     Ok(MerchantAccount {
         id: m.id,
@@ -102,13 +106,19 @@ pub fn rotate_key(
             "UPDATE merchant SET key_hash = ?2, key_prefix = ?3 WHERE id = ?1
              RETURNING json, key_prefix, created_at",
         )?
-        .query_row(params![merchant_id, &key_hash[..], key_prefix], account_from_row)
+        .query_row(
+            params![merchant_id, &key_hash[..], key_prefix],
+            account_from_row,
+        )
         .optional()?
         .ok_or_else(|| not_found("merchant", merchant_id))?;
     account(&row.0, row.1, &row.2)
 }
 
-pub fn merchant_by_key(conn: &Connection, key_hash: &[u8; 32]) -> Result<Option<String>, StoreError> {
+pub fn merchant_by_key(
+    conn: &Connection,
+    key_hash: &[u8; 32],
+) -> Result<Option<String>, StoreError> {
     Ok(conn
         .prepare_cached("SELECT id FROM merchant WHERE key_hash = ?1")?
         .query_row([&key_hash[..]], |r| r.get(0))
@@ -161,7 +171,11 @@ fn category_exists(conn: &Connection, id: &str) -> Result<bool, StoreError> {
 
 // ---------- products and variants ----------
 
-fn product_row(conn: &Connection, merchant_id: &str, product_id: &str) -> Result<Product, StoreError> {
+fn product_row(
+    conn: &Connection,
+    merchant_id: &str,
+    product_id: &str,
+) -> Result<Product, StoreError> {
     let json: String = conn
         .prepare_cached("SELECT json FROM product WHERE id = ?1 AND merchant_id = ?2")?
         .query_row(params![product_id, merchant_id], |r| r.get(0))
@@ -171,10 +185,13 @@ fn product_row(conn: &Connection, merchant_id: &str, product_id: &str) -> Result
 }
 
 fn variants_of(conn: &Connection, product_id: &str) -> Result<Vec<MerchantVariant>, StoreError> {
-    let mut stmt = conn
-        .prepare_cached("SELECT json, stock_count FROM variant WHERE product_id = ?1 ORDER BY seq")?;
+    let mut stmt = conn.prepare_cached(
+        "SELECT json, stock_count FROM variant WHERE product_id = ?1 ORDER BY seq",
+    )?;
     let rows = stmt
-        .query_map([product_id], |r| Ok((r.get::<_, String>(0)?, r.get::<_, u32>(1)?)))?
+        .query_map([product_id], |r| {
+            Ok((r.get::<_, String>(0)?, r.get::<_, u32>(1)?))
+        })?
         .collect::<Result<Vec<_>, _>>()?;
     rows.into_iter()
         .map(|(json, stock_count)| {
@@ -186,7 +203,11 @@ fn variants_of(conn: &Connection, product_id: &str) -> Result<Vec<MerchantVarian
         .collect()
 }
 
-pub fn product(conn: &Connection, merchant_id: &str, product_id: &str) -> Result<MerchantProduct, StoreError> {
+pub fn product(
+    conn: &Connection,
+    merchant_id: &str,
+    product_id: &str,
+) -> Result<MerchantProduct, StoreError> {
     let product = product_row(conn, merchant_id, product_id)?;
     let variants = variants_of(conn, &product.id)?;
     Ok(MerchantProduct { product, variants })
@@ -202,9 +223,10 @@ pub fn list_products(
         "SELECT json FROM product WHERE merchant_id = ?1 AND id > ?2 ORDER BY id LIMIT ?3",
     )?;
     let rows = stmt
-        .query_map(params![merchant_id, after.unwrap_or(""), limit as i64 + 1], |r| {
-            r.get::<_, String>(0)
-        })?
+        .query_map(
+            params![merchant_id, after.unwrap_or(""), limit as i64 + 1],
+            |r| r.get::<_, String>(0),
+        )?
         .collect::<Result<Vec<_>, _>>()?;
     let more = rows.len() > limit as usize;
     let mut products = Vec::with_capacity(rows.len().min(limit as usize));
@@ -268,7 +290,12 @@ fn insert_product(conn: &Connection, p: &Product) -> Result<(), StoreError> {
     conn.prepare_cached(
         "INSERT INTO product (id, merchant_id, category_id, json) VALUES (?1, ?2, ?3, ?4)",
     )?
-    .execute(params![p.id, p.merchant_id, p.category_id, serde_json::to_string(p)?])?;
+    .execute(params![
+        p.id,
+        p.merchant_id,
+        p.category_id,
+        serde_json::to_string(p)?
+    ])?;
     Ok(())
 }
 
@@ -289,13 +316,21 @@ pub fn update_product(
     product.image_urls = input.image_urls;
     product.updated_at = now().max(product.created_at);
     conn.prepare_cached("UPDATE product SET category_id = ?2, json = ?3 WHERE id = ?1")?
-        .execute(params![product.id, product.category_id, serde_json::to_string(&product)?])?;
+        .execute(params![
+            product.id,
+            product.category_id,
+            serde_json::to_string(&product)?
+        ])?;
     oplog::put(conn, &Entity::Product(product.clone()))?;
     let variants = variants_of(conn, &product.id)?;
     Ok(MerchantProduct { product, variants })
 }
 
-pub fn delete_product(conn: &Connection, merchant_id: &str, product_id: &str) -> Result<(), StoreError> {
+pub fn delete_product(
+    conn: &Connection,
+    merchant_id: &str,
+    product_id: &str,
+) -> Result<(), StoreError> {
     let product = product_row(conn, merchant_id, product_id)?;
     for v in variants_of(conn, &product.id)? {
         oplog::remove(conn, EntityKind::Variant, &v.variant.id)?;
@@ -309,19 +344,30 @@ pub fn delete_product(conn: &Connection, merchant_id: &str, product_id: &str) ->
 }
 
 /// A variant of this merchant: (variant, exact count).
-fn variant_row(conn: &Connection, merchant_id: &str, variant_id: &str) -> Result<(Variant, u32), StoreError> {
+fn variant_row(
+    conn: &Connection,
+    merchant_id: &str,
+    variant_id: &str,
+) -> Result<(Variant, u32), StoreError> {
     let (json, count): (String, u32) = conn
         .prepare_cached(
             "SELECT v.json, v.stock_count FROM variant v JOIN product p ON p.id = v.product_id
              WHERE v.id = ?1 AND p.merchant_id = ?2",
         )?
-        .query_row(params![variant_id, merchant_id], |r| Ok((r.get(0)?, r.get(1)?)))
+        .query_row(params![variant_id, merchant_id], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })
         .optional()?
         .ok_or_else(|| not_found("variant", variant_id))?;
     Ok((serde_json::from_str(&json)?, count))
 }
 
-fn save_variant(conn: &Connection, v: &Variant, count: u32, publish: bool) -> Result<MerchantVariant, StoreError> {
+fn save_variant(
+    conn: &Connection,
+    v: &Variant,
+    count: u32,
+    publish: bool,
+) -> Result<MerchantVariant, StoreError> {
     conn.prepare_cached("UPDATE variant SET json = ?2, stock_count = ?3 WHERE id = ?1")?
         .execute(params![v.id, serde_json::to_string(v)?, count])?;
     if publish {
@@ -337,7 +383,12 @@ fn insert_variant(conn: &Connection, v: &Variant, count: u32) -> Result<(), Stor
     conn.prepare_cached(
         "INSERT INTO variant (id, product_id, stock_count, json) VALUES (?1, ?2, ?3, ?4)",
     )?
-    .execute(params![v.id, v.product_id, count, serde_json::to_string(v)?])?;
+    .execute(params![
+        v.id,
+        v.product_id,
+        count,
+        serde_json::to_string(v)?
+    ])?;
     Ok(())
 }
 
@@ -382,7 +433,11 @@ pub fn update_variant(
     save_variant(conn, &v, input.stock, true)
 }
 
-pub fn delete_variant(conn: &Connection, merchant_id: &str, variant_id: &str) -> Result<(), StoreError> {
+pub fn delete_variant(
+    conn: &Connection,
+    merchant_id: &str,
+    variant_id: &str,
+) -> Result<(), StoreError> {
     let (v, _) = variant_row(conn, merchant_id, variant_id)?;
     conn.prepare_cached("DELETE FROM variant WHERE id = ?1")?
         .execute([&v.id])?;
@@ -392,7 +447,12 @@ pub fn delete_variant(conn: &Connection, merchant_id: &str, variant_id: &str) ->
 
 /// Sets the exact count. A catalog op is published only when the band changes: phones never
 /// learn more than the band, not even that the count moved.
-pub fn set_stock(conn: &Connection, merchant_id: &str, variant_id: &str, stock: u32) -> Result<MerchantVariant, StoreError> {
+pub fn set_stock(
+    conn: &Connection,
+    merchant_id: &str,
+    variant_id: &str,
+    stock: u32,
+) -> Result<MerchantVariant, StoreError> {
     let (mut v, _) = variant_row(conn, merchant_id, variant_id)?;
     let band = StockBand::from_count(stock);
     let publish = band != v.stock;

@@ -22,9 +22,9 @@ use std::sync::{Arc, Mutex};
 use time::format_description::well_known::Rfc3339;
 use tokio::sync::Semaphore;
 use warung_core::protocol::{
-    Category, CartMirror, CatalogOp, DeviceInfo, DeviceRegistration, Intent, Merchant,
-    MerchantAccount, MerchantKind, MerchantProduct, MerchantProfile, MerchantVariant,
-    PricesUpdate, ProductInput, ProductList, RegisterDevice, VariantInput,
+    CartMirror, CatalogOp, Category, DeviceInfo, DeviceRegistration, Intent, Merchant,
+    MerchantAccount, MerchantKind, MerchantProduct, MerchantProfile, MerchantVariant, PricesUpdate,
+    ProductInput, ProductList, RegisterDevice, VariantInput,
 };
 use writer::Writer;
 
@@ -263,16 +263,12 @@ impl Storage for SqliteStore {
         after: Option<String>,
         limit: u32,
     ) -> StoreFuture<'_, ProductList> {
-        Box::pin(self.read(move |c| {
-            catalog::list_products(c, &merchant_id, after.as_deref(), limit)
-        }))
+        Box::pin(
+            self.read(move |c| catalog::list_products(c, &merchant_id, after.as_deref(), limit)),
+        )
     }
 
-    fn product(
-        &self,
-        merchant_id: String,
-        product_id: String,
-    ) -> StoreFuture<'_, MerchantProduct> {
+    fn product(&self, merchant_id: String, product_id: String) -> StoreFuture<'_, MerchantProduct> {
         Box::pin(self.read(move |c| catalog::product(c, &merchant_id, &product_id)))
     }
 
@@ -293,9 +289,10 @@ impl Storage for SqliteStore {
         product_id: String,
         input: ProductInput,
     ) -> StoreFuture<'_, MerchantProduct> {
-        Box::pin(self.writer.write(move |c| {
-            catalog::update_product(c, &merchant_id, &product_id, input)
-        }))
+        Box::pin(
+            self.writer
+                .write(move |c| catalog::update_product(c, &merchant_id, &product_id, input)),
+        )
     }
 
     fn delete_product(&self, merchant_id: String, product_id: String) -> StoreFuture<'_, ()> {
@@ -311,9 +308,10 @@ impl Storage for SqliteStore {
         product_id: String,
         input: VariantInput,
     ) -> StoreFuture<'_, MerchantVariant> {
-        Box::pin(self.writer.write(move |c| {
-            catalog::create_variant(c, &merchant_id, &product_id, input)
-        }))
+        Box::pin(
+            self.writer
+                .write(move |c| catalog::create_variant(c, &merchant_id, &product_id, input)),
+        )
     }
 
     fn update_variant(
@@ -322,9 +320,10 @@ impl Storage for SqliteStore {
         variant_id: String,
         input: VariantInput,
     ) -> StoreFuture<'_, MerchantVariant> {
-        Box::pin(self.writer.write(move |c| {
-            catalog::update_variant(c, &merchant_id, &variant_id, input)
-        }))
+        Box::pin(
+            self.writer
+                .write(move |c| catalog::update_variant(c, &merchant_id, &variant_id, input)),
+        )
     }
 
     fn delete_variant(&self, merchant_id: String, variant_id: String) -> StoreFuture<'_, ()> {
@@ -352,9 +351,10 @@ impl Storage for SqliteStore {
         variant_id: String,
         update: PricesUpdate,
     ) -> StoreFuture<'_, MerchantVariant> {
-        Box::pin(self.writer.write(move |c| {
-            catalog::set_prices(c, &merchant_id, &variant_id, update.prices)
-        }))
+        Box::pin(
+            self.writer
+                .write(move |c| catalog::set_prices(c, &merchant_id, &variant_id, update.prices)),
+        )
     }
 
     fn create_merchant_account(
@@ -379,9 +379,10 @@ impl Storage for SqliteStore {
         key_hash: [u8; 32],
         key_prefix: String,
     ) -> StoreFuture<'_, MerchantAccount> {
-        Box::pin(self.writer.write(move |c| {
-            catalog::rotate_key(c, &merchant_id, &key_hash, &key_prefix)
-        }))
+        Box::pin(
+            self.writer
+                .write(move |c| catalog::rotate_key(c, &merchant_id, &key_hash, &key_prefix)),
+        )
     }
 
     fn seed(&self, ops: Vec<CatalogOp>) -> StoreFuture<'_, bool> {

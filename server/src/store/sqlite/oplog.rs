@@ -123,7 +123,12 @@ pub fn device_op(
 }
 
 /// Reads one page of a bucket. Run it inside a read transaction for a consistent snapshot.
-pub fn page(conn: &Connection, bucket: &str, after: u64, limit: u32) -> Result<RawPage, StoreError> {
+pub fn page(
+    conn: &Connection,
+    bucket: &str,
+    after: u64,
+    limit: u32,
+) -> Result<RawPage, StoreError> {
     // Cursors beyond i64 cannot exist in SQLite; clamp instead of failing the bind.
     let after_sql = after.min(i64::MAX as u64) as i64;
     let (head, horizon): (i64, i64) = conn
@@ -180,7 +185,10 @@ pub fn page(conn: &Connection, bucket: &str, after: u64, limit: u32) -> Result<R
 
 /// Deletes tombstones that are not among the newest `keep_ops` op ids of their bucket and
 /// moves each bucket's horizon to the newest tombstone it deleted.
-pub fn compact(conn: &Connection, keep_ops: u64) -> Result<crate::store::CompactReport, StoreError> {
+pub fn compact(
+    conn: &Connection,
+    keep_ops: u64,
+) -> Result<crate::store::CompactReport, StoreError> {
     let buckets: Vec<(String, i64, i64)> = conn
         .prepare("SELECT name, head, horizon FROM bucket")?
         .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
