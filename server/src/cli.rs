@@ -139,12 +139,20 @@ impl Cli {
     }
 }
 
+/// Prints to stdout, ignoring a closed pipe (`warung-server merchant list | head`).
+fn out(text: &str) {
+    let mut stdout = std::io::stdout().lock();
+    let _ = writeln!(stdout, "{text}");
+    let _ = stdout.flush();
+}
+
 fn init_tracing(json: bool) {
     let filter = tracing_subscriber::EnvFilter::try_from_env("WARUNG_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,tower_http=info"));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr);
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()));
     if json {
         builder.json().init();
     } else {
@@ -180,23 +188,21 @@ async fn run(cli: Cli) -> Result<(), Error> {
     match cli.command {
         None | Some(Command::Serve) => {
             let server = crate::start(config).await?;
-            println!("listening on {}", server.url());
-            let _ = std::io::stdout().flush();
+            out(&format!("listening on {}", server.url()));
             server.run_until_signal().await;
             Ok(())
         }
         Some(Command::Merchant(MerchantCommand::Create { name, kind })) => {
             let admin = Admin::open(&config).await?;
             let (account, key) = admin.create_merchant(&name, kind.into()).await?;
-            println!("merchant id: {}", account.id);
-            println!("api key:     {key}");
-            println!("(the key is shown once; the server stores only its hash)");
+            out(&format!("merchant id: {}\napi key:     {key}", account.id));
+            out("(the key is shown once; the server stores only its hash)");
             Ok(())
         }
         Some(Command::Merchant(MerchantCommand::List)) => {
             let admin = Admin::open(&config).await?;
             let accounts = admin.list_merchants().await?;
-            println!(
+            let mut table = format!(
                 "{:<40} {:<28} {:<7} {:<11} CREATED",
                 "ID", "NAME", "KIND", "KEY"
             );
@@ -215,27 +221,27 @@ async fn run(cli: Cli) -> Result<(), Error> {
                     .format(&time::format_description::well_known::Rfc3339)
                     .unwrap_or_default();
                 let name: String = a.name.chars().take(28).collect();
-                println!(
-                    "{:<40} {:<28} {:<7} {:<11} {created}",
+                table.push_str(&format!(
+                    "\n{:<40} {:<28} {:<7} {:<11} {created}",
                     a.id, name, kind, key
-                );
+                ));
             }
+            out(&table);
             Ok(())
         }
         Some(Command::Merchant(MerchantCommand::RotateKey { id })) => {
             let admin = Admin::open(&config).await?;
             let (account, key) = admin.rotate_key(&id).await?;
-            println!("merchant id: {}", account.id);
-            println!("api key:     {key}");
-            println!("(the previous key no longer works)");
+            out(&format!("merchant id: {}\napi key:     {key}", account.id));
+            out("(the previous key no longer works)");
             Ok(())
         }
         Some(Command::Compact { horizon_ops }) => {
             let admin = Admin::open(&config).await?;
             let report = admin.compact(horizon_ops).await?;
-            println!("removed {} tombstones", report.tombstones_removed);
+            out(&format!("removed {} tombstones", report.tombstones_removed));
             for (bucket, horizon) in report.horizons {
-                println!("{bucket}: horizon {horizon}");
+                out(&format!("{bucket}: horizon {horizon}"));
             }
             Ok(())
         }

@@ -144,3 +144,44 @@ fn release(conn: &Connection, rollback: bool) {
         tracing::error!(error = %e, "writer savepoint release failed");
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_failing_job_rolls_back_alone_and_jobs_share_commits() {
+        let dir = tempfile::tempdir().unwrap();
+        let conn = Connection::open(dir.path().join("w.db")).unwrap();
+        conn.execute_batch("PRAGMA journal_mode=WAL; CREATE TABLE t (n INTEGER PRIMARY KEY);")
+            .unwrap();
+        let writer = Writer::spawn(conn).unwrap();
+        let mut tasks = Vec::new();
+        for n in 0..200i64 {
+            let w = writer.clone();
+            tasks.push(tokio::spawn(async move {
+                w.write(move |c| {
+                    c.execute("INSERT INTO t (n) VALUES (?1)", [n])?;
+                    if n % 3 == 0 {
+                        // Fails after writing: its insert must not survive.
+                        return Err(StoreError::invalid("odd", "refused"));
+                    }
+                    Ok(n)
+                })
+                .await
+            }));
+        }
+        for (n, t) in tasks.into_iter().enumerate() {
+            let r = t.await.unwrap();
+            assert_eq!(r.is_err(), n % 3 == 0);
+        }
+        let count = writer
+            .write(|c| Ok(c.query_row("SELECT count(*) FROM t", [], |r| r.get::<_, i64>(0))?))
+            .await
+            .unwrap();
+        assert_eq!(count, 200 - 67);
+        let stats = writer.stats();
+        assert_eq!(stats.jobs, 201);
+        assert!(stats.transactions < stats.jobs, "{stats:?}");
+    }
+}
