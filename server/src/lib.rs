@@ -45,7 +45,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
-use warung_core::protocol::{CatalogAction, Entity, MerchantAccount, MerchantKind};
+use warung_core::protocol::{CatalogAction, CatalogOp, Entity, MerchantAccount, MerchantKind};
 
 /// Everything that can stop the server from starting or an admin command from running.
 #[derive(Debug, thiserror::Error)]
@@ -186,7 +186,15 @@ impl Admin {
 
     /// Seeds the demo catalog into an empty database; `false` when it already holds data.
     pub async fn seed_demo(&self) -> Result<bool, Error> {
-        let ops = warung_core::demo::demo_ops()
+        self.seed(warung_core::demo::demo_ops()).await
+    }
+
+    /// Seeds any catalog of PUT ops (e.g. `warung_core::synth::synthetic_ops`) into an empty
+    /// database, in one transaction; op ids are reassigned, variant bands become exact counts
+    /// (in_stock 50, low 3, out 0). `false` when the database already holds merchants or
+    /// products.
+    pub async fn seed(&self, ops: Vec<CatalogOp>) -> Result<bool, Error> {
+        let ops = ops
             .into_iter()
             .filter(|op| matches!(op.action, CatalogAction::Put { .. }))
             .collect();
