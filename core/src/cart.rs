@@ -26,7 +26,7 @@ use crate::error::{Error, Result};
 use crate::money::{Currency, Money};
 use crate::observe::{Observers, Subscription};
 use crate::outbox;
-use crate::protocol::{Discount, IntentBody, StockBand, Voucher};
+use crate::protocol::{CartMirror, Discount, IntentBody, StockBand, Voucher};
 use crate::store::Store;
 use rusqlite::{OptionalExtension, params};
 use rust_decimal::Decimal;
@@ -335,6 +335,72 @@ impl Cart {
             Ok(())
         });
         self.changed(result)
+    }
+
+    /// Restores the server's copy of this device's cart (a reinstalled app) — only into an
+    /// empty cart with nothing queued, so it never overwrites newer local edits. Lines whose
+    /// variant the catalog lacks, or that have no price in the cart currency, are skipped;
+    /// nothing is queued (the server already has this cart). Returns whether it restored.
+    pub fn restore(&self, mirror: &CartMirror) -> Result<bool> {
+        let now = OffsetDateTime::now_utc();
+        let restored = self.store.write(|tx| {
+            let busy: bool = tx.query_row(
+                "SELECT EXISTS (SELECT 1 FROM cart_line) OR EXISTS (SELECT 1 FROM cart_voucher)
+                   OR EXISTS (SELECT 1 FROM outbox WHERE state = 'pending')",
+                [],
+                |r| r.get(0),
+            )?;
+            if busy || (mirror.lines.is_empty() && mirror.vouchers.is_empty()) {
+                return Ok(false);
+            }
+            for (position, line) in mirror.lines.iter().enumerate() {
+                let Some(variant) = catalog::read_variant(tx, &line.variant_id)? else {
+                    continue;
+                };
+                let Some(price) = variant
+                    .prices
+                    .iter()
+                    .find(|p| p.amount.currency() == self.currency)
+                else {
+                    continue;
+                };
+                if !(1..=MAX_QUANTITY).contains(&line.quantity) {
+                    continue;
+                }
+                tx.prepare_cached(
+                    "INSERT INTO cart_line(variant_id, quantity, seen_amount, currency, added_at,
+                                           position)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                )?
+                .execute(params![
+                    line.variant_id,
+                    line.quantity,
+                    price.amount.amount().to_string(),
+                    self.currency.code(),
+                    ms(now),
+                    position as i64 + 1
+                ])?;
+            }
+            for code in &mirror.vouchers {
+                let code = code.to_ascii_uppercase();
+                if let Some(v) = catalog::read_voucher(tx, &code)? {
+                    tx.prepare_cached(
+                        "INSERT OR REPLACE INTO cart_voucher(code, scope, applied_at)
+                         VALUES (?1, ?2, ?3)",
+                    )?
+                    .execute(params![
+                        code,
+                        v.merchant_id.unwrap_or_default(),
+                        ms(now)
+                    ])?;
+                }
+            }
+            Ok(true)
+        });
+        if let Ok(true) = restored {
+            self.observers.notify();
+        }
+        restored
     }
 
     /// The cart now: lines priced from the catalog, grouped by merchant, vouchers evaluated.

@@ -67,6 +67,26 @@ pub enum Error {
 
     #[error("outbox: {0}")]
     Outbox(String),
+
+    /// The server could not be reached (after the retries), or the connection broke.
+    #[error("network: {0}")]
+    Network(String),
+
+    /// The server refused a request; `code` is the stable code of its error body.
+    #[error("server answered {status} {code}: {message}")]
+    Server {
+        status: u16,
+        code: String,
+        message: String,
+    },
+
+    /// A page failed its checkpoint (checksum, order) or was not the wire format: nothing of
+    /// it was applied.
+    #[error("sync data failed verification: {0}")]
+    SyncIntegrity(String),
+
+    #[error("cancelled")]
+    Cancelled,
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -11,13 +11,18 @@
 use crate::catalog::{from_ms, ms};
 use crate::error::{Error, Result};
 use crate::protocol::{Intent, IntentBody, IntentOutcome};
-use crate::store::Store;
+use crate::store::{Store, meta_get, meta_set, meta_u64};
 use rusqlite::{Connection, OptionalExtension, Transaction, params};
 use std::sync::Arc;
 use time::OffsetDateTime;
 
 const META_DEVICE: &str = "device_id";
 const META_SEQ: &str = "outbox_seq";
+/// Set while this profile uses a device id it adopted and has not yet learnt the server's next
+/// sequence number for it; the queued intents are renumbered before anything is sent.
+const META_REBASE: &str = "outbox_rebase";
+/// The sync client's cursor in this device's bucket.
+const META_DEVICE_CURSOR: &str = "device_op_id";
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum IntentState {
@@ -49,6 +54,53 @@ impl Outbox {
         self.store.write(device_id)
     }
 
+    /// Takes over a device id the server already knows: a reinstalled app whose secure storage
+    /// kept its identity. Only a profile that has never sent anything may adopt (its intents
+    /// are renumbered by [`Outbox::rebase`] before the first push). Returns whether it adopted.
+    pub fn adopt_device(&self, device_id: &str) -> Result<bool> {
+        self.store.write(|tx| {
+            if meta_get(tx, META_DEVICE)?.as_deref() == Some(device_id) {
+                return Ok(false);
+            }
+            let sent: bool = tx.query_row(
+                "SELECT EXISTS (SELECT 1 FROM outbox WHERE state != 'pending')",
+                [],
+                |r| r.get(0),
+            )?;
+            if sent {
+                return Ok(false);
+            }
+            meta_set(tx, META_DEVICE, device_id)?;
+            meta_set(tx, META_REBASE, "1")?;
+            tx.execute("UPDATE outbox SET device_id = ?1", [device_id])?;
+            Ok(true)
+        })
+    }
+
+    /// Whether [`Outbox::rebase`] must run before the next push.
+    pub fn needs_rebase(&self) -> Result<bool> {
+        self.store.read(|c| Ok(meta_get(c, META_REBASE)?.is_some()))
+    }
+
+    /// Renumbers the queued intents to start at `next_seq` (what the server expects from the
+    /// adopted device id), in one transaction, and clears the rebase mark.
+    pub fn rebase(&self, next_seq: u64) -> Result<()> {
+        self.store.write(|tx| {
+            let first: Option<i64> =
+                tx.query_row("SELECT min(seq) FROM outbox", [], |r| r.get(0))?;
+            let last = meta_u64(tx, META_SEQ)?;
+            let offset = next_seq as i64 - first.unwrap_or(last as i64 + 1);
+            if offset != 0 {
+                // Two steps so the primary key never collides mid-update.
+                tx.execute("UPDATE outbox SET seq = -seq", [])?;
+                tx.execute("UPDATE outbox SET seq = -seq + ?1", [offset])?;
+            }
+            meta_set(tx, META_SEQ, &((last as i64 + offset).max(0)).to_string())?;
+            tx.execute("DELETE FROM meta WHERE key = ?1", [META_REBASE])?;
+            Ok(())
+        })
+    }
+
     /// The oldest pending intents, in sequence order.
     pub fn next_batch(&self, limit: u32) -> Result<Vec<Intent>> {
         self.store.read(|c| {
@@ -64,6 +116,43 @@ impl Outbox {
     /// ends exactly once), as is an unknown key. Returns how many intents changed state.
     pub fn record_results(&self, results: &[(String, IntentOutcome)]) -> Result<usize> {
         self.record_results_at(results, OffsetDateTime::now_utc())
+    }
+
+    /// Records outcomes pulled from the device bucket: like [`Outbox::record_results`], but
+    /// keys this profile never queued (results of a previous installation) are skipped and an
+    /// outcome already recorded is left alone. Returns the keys whose state changed.
+    pub fn record_known_results(&self, results: &[(String, IntentOutcome)]) -> Result<Vec<String>> {
+        let now = OffsetDateTime::now_utc();
+        self.store.write(|tx| {
+            let mut changed = Vec::new();
+            for (key, outcome) in results {
+                let (state, reason) = match outcome {
+                    IntentOutcome::Applied => ("applied", None),
+                    IntentOutcome::Rejected { reason } => ("rejected", Some(reason.as_str())),
+                    IntentOutcome::RetryLater { .. } => continue,
+                };
+                let n = tx
+                    .prepare_cached(
+                        "UPDATE outbox SET state = ?1, reason = ?2, updated_at = ?3
+                         WHERE idempotency_key = ?4 AND state = 'pending'",
+                    )?
+                    .execute(params![state, reason, ms(now), key])?;
+                if n > 0 {
+                    changed.push(key.clone());
+                }
+            }
+            Ok(changed)
+        })
+    }
+
+    /// The sync client's cursor in this device's bucket (0 before the first pull).
+    pub fn device_cursor(&self) -> Result<u64> {
+        self.store.read(|c| meta_u64(c, META_DEVICE_CURSOR))
+    }
+
+    pub fn set_device_cursor(&self, cursor: u64) -> Result<()> {
+        self.store
+            .write(|tx| meta_set(tx, META_DEVICE_CURSOR, &cursor.to_string()))
     }
 
     pub fn record_results_at(
@@ -165,7 +254,7 @@ fn query(c: &Connection, tail: &str, limit: u32) -> Result<Vec<QueuedIntent>> {
 
 /// The device id, created on first use inside the caller's transaction.
 pub(crate) fn device_id(tx: &Transaction<'_>) -> Result<String> {
-    if let Some(id) = meta(tx, META_DEVICE)? {
+    if let Some(id) = meta_get(tx, META_DEVICE)? {
         return Ok(id);
     }
     let id = uuid::Uuid::now_v7().to_string();
@@ -176,12 +265,6 @@ pub(crate) fn device_id(tx: &Transaction<'_>) -> Result<String> {
     Ok(id)
 }
 
-fn meta(c: &Connection, key: &str) -> Result<Option<String>> {
-    Ok(c.prepare_cached("SELECT value FROM meta WHERE key = ?1")?
-        .query_row([key], |r| r.get(0))
-        .optional()?)
-}
-
 /// Queues an intent inside the caller's transaction (the one making the local change).
 pub(crate) fn enqueue(
     tx: &Transaction<'_>,
@@ -190,15 +273,8 @@ pub(crate) fn enqueue(
 ) -> Result<Intent> {
     let now = from_ms(ms(now)); // what the row stores
     let device_id = device_id(tx)?;
-    let seq = meta(tx, META_SEQ)?
-        .and_then(|s| s.parse::<u64>().ok())
-        .unwrap_or(0)
-        + 1;
-    tx.prepare_cached(
-        "INSERT INTO meta(key, value) VALUES (?1, ?2)
-         ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-    )?
-    .execute(params![META_SEQ, seq.to_string()])?;
+    let seq = meta_u64(tx, META_SEQ)? + 1;
+    meta_set(tx, META_SEQ, &seq.to_string())?;
     let key = uuid::Uuid::now_v7().to_string();
     tx.prepare_cached(
         "INSERT INTO outbox(seq, device_id, idempotency_key, kind, payload, created_at,

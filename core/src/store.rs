@@ -7,7 +7,9 @@
 //!   app going to the background holds no file lock (iOS kills suspended apps that do).
 
 use crate::error::{Error, Result};
-use rusqlite::{Connection, OpenFlags, Transaction, TransactionBehavior};
+use rusqlite::{
+    Connection, OpenFlags, OptionalExtension, Transaction, TransactionBehavior, params,
+};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::time::Duration;
@@ -15,7 +17,10 @@ use std::time::Duration;
 /// The migrations, in order; migration `i` brings the schema to `user_version = i + 1`.
 /// Hand-rolled (≈30 lines) rather than a crate: it only needs `user_version` and one
 /// transaction per step, and it must refuse a newer schema with our own typed error.
-const MIGRATIONS: &[&str] = &[include_str!("../migrations/0001_init.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("../migrations/0001_init.sql"),
+    include_str!("../migrations/0002_sync.sql"),
+];
 
 /// The schema version this build writes.
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
@@ -136,6 +141,28 @@ fn open_connection(path: &Path, read_only: bool) -> Result<Connection> {
     )?;
     conn.set_prepared_statement_cache_capacity(64);
     Ok(conn)
+}
+
+/// A value of the `meta` key-value table.
+pub(crate) fn meta_get(c: &Connection, key: &str) -> Result<Option<String>> {
+    Ok(c.prepare_cached("SELECT value FROM meta WHERE key = ?1")?
+        .query_row([key], |r| r.get(0))
+        .optional()?)
+}
+
+/// A `meta` value parsed as a number (0 when absent).
+pub(crate) fn meta_u64(c: &Connection, key: &str) -> Result<u64> {
+    Ok(meta_get(c, key)?.and_then(|s| s.parse().ok()).unwrap_or(0))
+}
+
+/// Sets a `meta` value inside the caller's transaction.
+pub(crate) fn meta_set(tx: &Transaction<'_>, key: &str, value: &str) -> Result<()> {
+    tx.prepare_cached(
+        "INSERT INTO meta(key, value) VALUES (?1, ?2)
+         ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+    )?
+    .execute(params![key, value])?;
+    Ok(())
 }
 
 fn migrate(conn: &mut Connection) -> Result<()> {

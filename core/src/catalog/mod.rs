@@ -20,7 +20,7 @@ use crate::protocol::{
     CatalogAction, CatalogOp, Category, Contact, Discount, Entity, EntityKind, Merchant,
     MerchantKind, Policies, Price, Product, RatingSummary, StockBand, Variant, Voucher,
 };
-use crate::store::Store;
+use crate::store::{Store, meta_set, meta_u64};
 use rusqlite::{Connection, OptionalExtension, Transaction, params};
 use rust_decimal::Decimal;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -94,49 +94,128 @@ impl Catalog {
     /// validated first (a bad price, an unknown currency pairing, a dangling reference) and a
     /// bad one fails the whole batch with a typed error.
     pub fn apply(&self, ops: &[CatalogOp]) -> Result<ApplyReport> {
-        for pair in ops.windows(2) {
-            if pair[1].op_id <= pair[0].op_id {
-                return Err(Error::InvalidBatch(format!(
-                    "op ids must increase: {} follows {}",
-                    pair[1].op_id, pair[0].op_id
-                )));
-            }
-        }
+        check_increasing(ops)?;
         for op in ops {
             if let CatalogAction::Put { entity } = &op.action {
                 validate(entity)?;
             }
         }
         let report = self.store.write(|tx| {
-            let cursor = read_cursor(tx)?;
-            let mut report = ApplyReport {
-                cursor,
-                ..ApplyReport::default()
-            };
-            let mut w = Writer::new(tx);
+            let mut run = ApplyRun::new(tx)?;
             for op in ops {
-                if op.op_id <= cursor {
-                    report.skipped += 1;
-                    continue;
-                }
-                w.apply(&op.action)?;
-                report.applied += 1;
-                report.cursor = op.op_id;
+                run.op(op)?;
             }
-            w.finish()?;
-            if report.cursor != cursor {
-                tx.execute(
-                    "INSERT INTO meta(key, value) VALUES (?1, ?2)
-                     ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-                    params![META_CURSOR, report.cursor.to_string()],
-                )?;
-            }
-            Ok(report)
+            run.finish()
         })?;
         if report.applied > 0 {
             self.observers.notify();
         }
         Ok(report)
+    }
+
+    // -- sync staging ---------------------------------------------------------------------
+    //
+    // A long pull (an initial sync) arrives in pages. Applying page by page would expose a
+    // half-synced catalog and could fail on references: the server keeps only the latest op of
+    // each entity, so a variant may come pages before the product it belongs to. Pages are
+    // therefore staged (exact JSON text, with the stage cursor, one transaction per page) and
+    // the whole checkpoint is applied at once when the last page is in.
+
+    /// Where the staged pull stands: the last staged op id, or `None` when nothing is staged.
+    pub fn staged_cursor(&self) -> Result<Option<u64>> {
+        self.store.read(|c| {
+            Ok(c.query_row("SELECT max(op_id) FROM sync_stage", [], |r| {
+                r.get::<_, Option<i64>>(0)
+            })?
+            .map(|v| v as u64))
+        })
+    }
+
+    /// Stages one page: `(op_id, JSON text)` pairs in increasing op id, all above the stage and
+    /// the catalog cursor. One transaction: a killed process keeps whole pages only.
+    pub fn stage(&self, ops: &[(u64, String)]) -> Result<()> {
+        self.store.write(|tx| {
+            let floor = read_cursor(tx)?.max(tx.query_row(
+                "SELECT coalesce(max(op_id), 0) FROM sync_stage",
+                [],
+                |r| r.get::<_, i64>(0),
+            )? as u64);
+            let mut last = floor;
+            for (op_id, body) in ops {
+                if *op_id <= last {
+                    return Err(Error::InvalidBatch(format!(
+                        "staged op ids must increase: {op_id} follows {last}"
+                    )));
+                }
+                last = *op_id;
+                tx.prepare_cached("INSERT INTO sync_stage(op_id, body) VALUES (?1, ?2)")?
+                    .execute(params![*op_id as i64, body])?;
+            }
+            Ok(())
+        })
+    }
+
+    /// Applies everything staged, in ONE transaction through the same writer as
+    /// [`Catalog::apply`], sets the cursor and empties the stage in that transaction. Ops are
+    /// read and parsed a chunk at a time, so memory stays flat however large the checkpoint.
+    pub fn apply_staged(&self) -> Result<ApplyReport> {
+        const CHUNK: i64 = 2000;
+        let report = self.store.write(|tx| {
+            let mut run = ApplyRun::new(tx)?;
+            let mut after = 0i64;
+            loop {
+                let rows: Vec<(i64, String)> = tx
+                    .prepare_cached(
+                        "SELECT op_id, body FROM sync_stage WHERE op_id > ?1 ORDER BY op_id
+                         LIMIT ?2",
+                    )?
+                    .query_map(params![after, CHUNK], |r| Ok((r.get(0)?, r.get(1)?)))?
+                    .collect::<rusqlite::Result<_>>()?;
+                let Some(last) = rows.last() else { break };
+                after = last.0;
+                for (op_id, body) in &rows {
+                    let op: CatalogOp = serde_json::from_str(body).map_err(|e| {
+                        Error::InvalidBatch(format!("staged op {op_id} is not a catalog op: {e}"))
+                    })?;
+                    if op.op_id != *op_id as u64 {
+                        return Err(Error::InvalidBatch(format!(
+                            "staged op {op_id} carries op id {}",
+                            op.op_id
+                        )));
+                    }
+                    if let CatalogAction::Put { entity } = &op.action {
+                        validate(entity)?;
+                    }
+                    run.op(&op)?;
+                }
+                run.flush()?;
+            }
+            tx.execute("DELETE FROM sync_stage", [])?;
+            run.finish()
+        })?;
+        if report.applied > 0 {
+            self.observers.notify();
+        }
+        Ok(report)
+    }
+
+    /// Forgets the whole catalog (the server said `reset`: our cursor is older than its
+    /// compaction horizon), the stage and the cursor, in one transaction. Cart lines stay and
+    /// show as unavailable until the next sync brings their variants back.
+    pub fn reset(&self) -> Result<()> {
+        self.store.write(|tx| {
+            tx.execute_batch(
+                "DELETE FROM sync_stage;
+                 DELETE FROM voucher;
+                 DELETE FROM product;
+                 DELETE FROM merchant;
+                 DELETE FROM category;",
+            )?;
+            tx.execute("DELETE FROM meta WHERE key = ?1", [META_CURSOR])?;
+            Ok(())
+        })?;
+        self.observers.notify();
+        Ok(())
     }
 
     /// A product with its merchant, category path and variants.
@@ -407,15 +486,74 @@ fn validate(entity: &Entity) -> Result<()> {
     Ok(())
 }
 
+fn check_increasing(ops: &[CatalogOp]) -> Result<()> {
+    for pair in ops.windows(2) {
+        if pair[1].op_id <= pair[0].op_id {
+            return Err(Error::InvalidBatch(format!(
+                "op ids must increase: {} follows {}",
+                pair[1].op_id, pair[0].op_id
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// One apply transaction: skips ops at or below the stored cursor, writes the rest through a
+/// [`Writer`] and stores the new cursor when finished.
+struct ApplyRun<'t> {
+    tx: &'t Transaction<'t>,
+    writer: Writer<'t>,
+    start: u64,
+    report: ApplyReport,
+}
+
+impl<'t> ApplyRun<'t> {
+    fn new(tx: &'t Transaction<'t>) -> Result<Self> {
+        let cursor = read_cursor(tx)?;
+        Ok(ApplyRun {
+            tx,
+            writer: Writer::new(tx),
+            start: cursor,
+            report: ApplyReport {
+                cursor,
+                ..ApplyReport::default()
+            },
+        })
+    }
+
+    fn op(&mut self, op: &CatalogOp) -> Result<()> {
+        if op.op_id <= self.report.cursor {
+            if op.op_id <= self.start {
+                self.report.skipped += 1;
+                return Ok(());
+            }
+            return Err(Error::InvalidBatch(format!(
+                "op ids must increase: {} follows {}",
+                op.op_id, self.report.cursor
+            )));
+        }
+        self.writer.apply(&op.action)?;
+        self.report.applied += 1;
+        self.report.cursor = op.op_id;
+        Ok(())
+    }
+
+    /// Writes derived rows (prices per currency, FTS) of what was applied so far.
+    fn flush(&mut self) -> Result<()> {
+        self.writer.flush()
+    }
+
+    fn finish(self) -> Result<ApplyReport> {
+        self.writer.finish()?;
+        if self.report.cursor != self.start {
+            meta_set(self.tx, META_CURSOR, &self.report.cursor.to_string())?;
+        }
+        Ok(self.report)
+    }
+}
+
 fn read_cursor(c: &Connection) -> Result<u64> {
-    let v: Option<String> = c
-        .query_row(
-            "SELECT value FROM meta WHERE key = ?1",
-            [META_CURSOR],
-            |r| r.get(0),
-        )
-        .optional()?;
-    Ok(v.and_then(|s| s.parse().ok()).unwrap_or(0))
+    meta_u64(c, META_CURSOR)
 }
 
 pub(crate) fn ms(t: OffsetDateTime) -> i64 {
@@ -644,10 +782,27 @@ impl<'t> Writer<'t> {
                 )));
             }
         }
-        for pid in &self.dirty_products {
+        self.flush()?;
+        if self.categories_removed {
+            // ON DELETE SET NULL cleared `product.category_id`; mirror it in the copies.
+            tx.execute(
+                "UPDATE product_price SET category_id = NULL WHERE category_id IS NOT NULL
+                 AND category_id NOT IN (SELECT id FROM category)",
+                [],
+            )?;
+        }
+        Ok(())
+    }
+
+    /// Writes the derived rows of the products touched so far (best stock band, prices per
+    /// currency, FTS) and forgets them; [`Writer::finish`] calls it, long applies call it
+    /// every chunk to keep memory flat.
+    fn flush(&mut self) -> Result<()> {
+        let tx = self.tx;
+        for pid in std::mem::take(&mut self.dirty_products) {
             let Some(pk) = tx
                 .prepare_cached("SELECT pk FROM product WHERE id = ?1")?
-                .query_row([pid], |r| r.get::<_, i64>(0))
+                .query_row([&pid], |r| r.get::<_, i64>(0))
                 .optional()?
             else {
                 continue; // removed in this batch
@@ -672,14 +827,6 @@ impl<'t> Writer<'t> {
                  WHERE p.pk = ?1 GROUP BY vp.currency",
             )?
             .execute([pk])?;
-        }
-        if self.categories_removed {
-            // ON DELETE SET NULL cleared `product.category_id`; mirror it in the copies.
-            tx.execute(
-                "UPDATE product_price SET category_id = NULL WHERE category_id IS NOT NULL
-                 AND category_id NOT IN (SELECT id FROM category)",
-                [],
-            )?;
         }
         self.write_fts_rows()
     }
