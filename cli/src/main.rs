@@ -1,6 +1,9 @@
 //! `warung`: a terminal client built only on `warung-core`'s public API — the same calls the
 //! Android and iOS apps make. Useful for demos, scripting and poking at a profile.
 
+mod secrets;
+mod sync;
+
 use clap::{Parser, Subcommand, ValueEnum};
 use comfy_table::{Cell, ContentArrangement, Table, presets::UTF8_FULL_CONDENSED};
 use std::path::PathBuf;
@@ -80,6 +83,18 @@ enum Command {
     },
     /// Intents waiting to be sent to the server.
     Outbox,
+    /// Send queued intents and pull catalog changes from a Warung server.
+    Sync {
+        /// The server's base URL, e.g. http://127.0.0.1:8080.
+        #[arg(long, env = "WARUNG_SERVER")]
+        server: String,
+        /// Ops per pulled page (1..=5000).
+        #[arg(long, default_value_t = warung_core::protocol::DEFAULT_PAGE_LIMIT)]
+        page_limit: u32,
+        /// No progress bar.
+        #[arg(long)]
+        quiet: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -246,6 +261,17 @@ fn run(cli: Cli) -> CliResult {
                 println!("{t}");
             }
         },
+        Command::Sync {
+            server,
+            page_limit,
+            quiet,
+        } => {
+            let storage = secrets::FileStorage::new(path.with_extension("secrets.json"));
+            let runtime = sync::runtime()?;
+            let client = sync::client(&profile, std::sync::Arc::new(storage), &server, page_limit)?;
+            let report = runtime.block_on(sync::run(&client, !quiet))?;
+            sync::print_report(&report);
+        }
         Command::Outbox => {
             let ob = profile.outbox();
             let mut t = table(&["seq", "kind", "payload", "state"]);
@@ -452,27 +478,43 @@ fn step(title: &str) {
     println!("━━ {title}");
 }
 
-/// The whole journey on a throw-away profile.
+/// The whole journey on a throw-away profile, synced from a real server started in-process on
+/// an ephemeral loopback port.
 fn demo(ui: &Ui) -> CliResult {
     let dir = tempfile::tempdir()?;
     let path = dir.path().join("demo.db");
     let profile = Profile::open(&path, ui.currency)?;
     println!("Warung demo on a temporary profile: {}", path.display());
 
-    step("1. Import the demo catalog through catalog.apply (the sync entry point)");
-    let ops = warung_core::demo::demo_ops();
+    let rt = sync::runtime()?;
+    let mut config = warung_server::Config::new(dir.path().join("server"));
+    config.listen = "127.0.0.1:0".parse()?;
+    config.demo = true;
+    let server = rt.block_on(warung_server::start(config))?;
+    let storage: std::sync::Arc<dyn warung_core::secrets::SecureStorage> =
+        std::sync::Arc::new(warung_core::secrets::MemoryStorage::default());
+    let client = sync::client(
+        &profile,
+        storage,
+        &server.url(),
+        warung_core::protocol::DEFAULT_PAGE_LIMIT / 4,
+    )?;
+
+    step(&format!(
+        "1. Sync the demo catalog from a Warung server at {}",
+        server.url()
+    ));
     let started = Instant::now();
-    let report = profile.catalog().apply(&ops)?;
+    let report = rt.block_on(sync::run(&client, true))?;
+    sync::print_report(&report);
     println!(
-        "applied {} ops in {} ms (one transaction); cursor {}",
-        report.applied,
-        started.elapsed().as_millis(),
-        report.cursor
+        "in {} ms: pages staged, then applied in one transaction with the cursor",
+        started.elapsed().as_millis()
     );
-    let again = profile.catalog().apply(&ops)?;
+    let again = rt.block_on(sync::run(&client, false))?;
     println!(
-        "re-applied the same batch: {} applied, {} skipped (idempotent)",
-        again.applied, again.skipped
+        "synced again: {} new ops (the cursor was kept)",
+        again.catalog_ops
     );
 
     step("2. Search in Indonesian: \"kopi arabika\"");
@@ -571,6 +613,55 @@ fn demo(ui: &Ui) -> CliResult {
         profile.outbox().device_id()?
     );
     println!("in English: TOTAL {}", view.total.format(Locale::En));
+
+    step("10. Sync: the cart's intents go up, exactly once, in order");
+    let report = rt.block_on(sync::run(&client, false))?;
+    sync::print_report(&report);
+    println!(
+        "outbox: {} pending; the server now holds a copy of this cart",
+        profile.outbox().pending_count()?
+    );
+
+    step("11. The merchant raises a price through the merchant API; the phone syncs");
+    let variant = profile.catalog().variant(&coffee.0)?;
+    let old = variant
+        .prices
+        .iter()
+        .find(|p| p.amount.currency() == ui.currency)
+        .ok_or("the coffee has no price in the cart currency")?
+        .amount;
+    let new = old.checked_add(&Money::parse("5000", ui.currency)?)?;
+    let (_, key) = rt.block_on(server.admin().rotate_key(&first.merchant_id))?;
+    let body = warung_core::protocol::PricesUpdate {
+        prices: vec![warung_core::protocol::Price {
+            amount: new,
+            compare_at: None,
+        }],
+    };
+    let status = rt.block_on(async {
+        reqwest::Client::new()
+            .put(format!(
+                "{}/v1/merchant/variants/{}/prices",
+                server.url(),
+                coffee.0
+            ))
+            .bearer_auth(&key)
+            .json(&body)
+            .send()
+            .await
+            .map(|r| r.status())
+    })?;
+    println!(
+        "{}: {} → {} (HTTP {status})",
+        first.merchant_id,
+        ui.money(&old),
+        ui.money(&new)
+    );
+    let report = rt.block_on(sync::run(&client, false))?;
+    sync::print_report(&report);
+    ui.print_cart(&profile.cart().view()?);
+
+    rt.block_on(server.shutdown());
     Ok(())
 }
 
