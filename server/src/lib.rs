@@ -302,10 +302,16 @@ pub async fn start(config: Config) -> Result<RunningServer, Error> {
             tracing::info!("database not empty; demo catalog not seeded");
         }
     }
+    let category_ids: Vec<String> = store
+        .categories()
+        .await?
+        .into_iter()
+        .map(|c| c.id)
+        .collect();
     let state = http::AppState {
         store: store.clone(),
         metrics: Arc::new(metrics::Metrics::new()),
-        openapi: Arc::new(openapi::document()),
+        openapi: Arc::new(openapi::document_with_categories(&category_ids)),
     };
     let app = http::router(
         state,

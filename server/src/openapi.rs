@@ -27,7 +27,9 @@ use warung_core::protocol::{CatalogOp, DeviceOp, Page};
         merchant::put_variant, merchant::delete_variant, merchant::put_stock,
         merchant::put_prices,
     ),
-    components(schemas(Page<CatalogOp>, Page<DeviceOp>, warung_core::protocol::ApiError)),
+    components(schemas(
+        Page<CatalogOp>, Page<DeviceOp>, warung_core::protocol::ApiError, warung_core::protocol::Bucket
+    )),
     modifiers(&Security, &CommonErrors),
     tags(
         (name = "sync", description = "Buckets, devices and intents (the phone's API)"),
@@ -115,9 +117,34 @@ impl Modify for CommonErrors {
     }
 }
 
-/// The document as served.
+/// The document without the store's data.
 pub fn document() -> String {
     ApiDoc::openapi()
         .to_pretty_json()
+        .expect("the OpenAPI document serializes")
+}
+
+/// The document as served: `ProductInput.category_id` is one of `category_ids`, the shared
+/// taxonomy (published once, when the database is created), so an unknown category is a
+/// schema violation rather than a surprise.
+pub fn document_with_categories(category_ids: &[String]) -> String {
+    let mut doc = ApiDoc::openapi();
+    if !category_ids.is_empty() {
+        let schema = utoipa::openapi::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::Type::String)
+            .description(Some("One of the shared categories (`GET /v1/categories`)."))
+            .enum_values(Some(category_ids.to_vec()))
+            .build();
+        if let Some(RefOr::T(utoipa::openapi::Schema::Object(input))) = doc
+            .components
+            .as_mut()
+            .and_then(|c| c.schemas.get_mut("ProductInput"))
+        {
+            input
+                .properties
+                .insert("category_id".to_owned(), schema.into());
+        }
+    }
+    doc.to_pretty_json()
         .expect("the OpenAPI document serializes")
 }

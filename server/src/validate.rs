@@ -1,5 +1,8 @@
 //! Input validation of the merchant API: well-formed JSON that is still not acceptable gets a
 //! 422 `invalid_data` with a message naming the field, before anything is written.
+//!
+//! Lengths and control characters are checked on the text as sent, then it is trimmed: the
+//! same rules as the OpenAPI document's `maxLength`/`pattern` (`warung_core::protocol`).
 
 use crate::store::StoreError;
 use std::collections::{BTreeMap, HashSet};
@@ -15,15 +18,17 @@ fn invalid(message: String) -> StoreError {
     StoreError::invalid("invalid_data", message)
 }
 
-/// Trims `value`; refuses it empty or longer than `max` characters.
+/// Refuses `value` longer than `max` characters or with control characters, or blank; trims it.
 pub fn non_empty(field: &str, value: &str, max: usize) -> Result<String, StoreError> {
-    let v = value.trim();
+    let v = bounded(field, value, max)?;
     if v.is_empty() {
         return Err(invalid(format!("{field} must not be empty")));
     }
-    bounded(field, v, max)
+    Ok(v)
 }
 
+/// Refuses `value` longer than `max` characters or with control characters (other than tab
+/// and newline); trims it.
 fn bounded(field: &str, value: &str, max: usize) -> Result<String, StoreError> {
     if value.chars().count() > max {
         return Err(invalid(format!("{field} is longer than {max} characters")));
@@ -34,13 +39,13 @@ fn bounded(field: &str, value: &str, max: usize) -> Result<String, StoreError> {
     {
         return Err(invalid(format!("{field} contains control characters")));
     }
-    Ok(value.to_owned())
+    Ok(value.trim().to_owned())
 }
 
 fn optional(field: &str, value: Option<String>, max: usize) -> Result<Option<String>, StoreError> {
-    match value.as_deref().map(str::trim) {
-        None | Some("") => Ok(None),
-        Some(v) => bounded(field, v, max).map(Some),
+    match value {
+        None => Ok(None),
+        Some(v) => bounded(field, &v, max).map(|v| Some(v).filter(|v| !v.is_empty())),
     }
 }
 
@@ -53,7 +58,7 @@ fn map(field: &str, m: BTreeMap<String, String>) -> Result<BTreeMap<String, Stri
     m.into_iter()
         .map(|(k, v)| {
             let k = non_empty(&format!("{field} key"), &k, MAX_SHORT)?;
-            let v = bounded(&format!("{field}.{k}"), v.trim(), MAX_SHORT)?;
+            let v = bounded(&format!("{field}.{k}"), &v, MAX_SHORT)?;
             Ok((k, v))
         })
         .collect()
@@ -65,12 +70,12 @@ pub fn profile(p: MerchantProfile) -> Result<MerchantProfile, StoreError> {
     contact.email = optional("contact.email", contact.email, MAX_SHORT)?;
     contact.whatsapp = optional("contact.whatsapp", contact.whatsapp, MAX_SHORT)?;
     let mut policies = p.policies;
-    policies.shipping = bounded("policies.shipping", policies.shipping.trim(), MAX_TEXT)?;
-    policies.warranty = bounded("policies.warranty", policies.warranty.trim(), MAX_TEXT)?;
-    policies.returns = bounded("policies.returns", policies.returns.trim(), MAX_TEXT)?;
+    policies.shipping = bounded("policies.shipping", &policies.shipping, MAX_TEXT)?;
+    policies.warranty = bounded("policies.warranty", &policies.warranty, MAX_TEXT)?;
+    policies.returns = bounded("policies.returns", &policies.returns, MAX_TEXT)?;
     Ok(MerchantProfile {
         name: non_empty("name", &p.name, MAX_NAME)?,
-        city: bounded("city", p.city.trim(), MAX_SHORT)?,
+        city: bounded("city", &p.city, MAX_SHORT)?,
         contact,
         policies,
     })
@@ -96,7 +101,7 @@ pub fn product(p: ProductInput) -> Result<ProductInput, StoreError> {
     Ok(ProductInput {
         category_id: non_empty("category_id", &p.category_id, MAX_SHORT)?,
         title: non_empty("title", &p.title, MAX_NAME)?,
-        description: bounded("description", p.description.trim(), MAX_TEXT)?,
+        description: bounded("description", &p.description, MAX_TEXT)?,
         brand: optional("brand", p.brand, MAX_SHORT)?,
         attributes: map("attributes", p.attributes)?,
         image_urls,

@@ -25,7 +25,9 @@ impl StockBand {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct MerchantProfile {
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::protocol::schemas::short_non_empty))]
     pub name: String,
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::protocol::schemas::short_text))]
     pub city: String,
     #[serde(default)]
     pub contact: Contact,
@@ -39,15 +41,21 @@ pub struct MerchantProfile {
 #[serde(deny_unknown_fields)]
 pub struct ProductInput {
     /// One of the shared categories (`GET /v1/categories`).
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::protocol::schemas::short_non_empty))]
     pub category_id: Id,
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::protocol::schemas::short_non_empty))]
     pub title: String,
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::protocol::schemas::long_text))]
     pub description: String,
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::protocol::schemas::optional_short_text))]
     pub brand: Option<String>,
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::protocol::schemas::string_map))]
     pub attributes: BTreeMap<String, String>,
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::protocol::schemas::image_urls))]
     pub image_urls: Vec<String>,
 }
 
@@ -56,13 +64,18 @@ pub struct ProductInput {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct VariantInput {
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::protocol::schemas::short_non_empty))]
     pub sku: String,
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::protocol::schemas::string_map))]
     pub options: BTreeMap<String, String>,
     /// At most one price per currency; at least one.
+    #[cfg_attr(feature = "openapi", schema(min_items = 1))]
     pub prices: Vec<Price>,
     /// The exact count on hand.
+    #[cfg_attr(feature = "openapi", schema(value_type = i64, minimum = 0, maximum = 4294967295_i64))]
     pub stock: u32,
+    #[cfg_attr(feature = "openapi", schema(value_type = i64, minimum = 0, maximum = 4294967295_i64))]
     pub weight_grams: u32,
 }
 
@@ -71,6 +84,7 @@ pub struct VariantInput {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct StockUpdate {
+    #[cfg_attr(feature = "openapi", schema(value_type = i64, minimum = 0, maximum = 4294967295_i64))]
     pub stock: u32,
 }
 
@@ -79,6 +93,8 @@ pub struct StockUpdate {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct PricesUpdate {
+    /// At most one price per currency; at least one.
+    #[cfg_attr(feature = "openapi", schema(min_items = 1))]
     pub prices: Vec<Price>,
 }
 
@@ -87,6 +103,7 @@ pub struct PricesUpdate {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct MerchantVariant {
     pub variant: Variant,
+    #[cfg_attr(feature = "openapi", schema(value_type = i64, minimum = 0, maximum = 4294967295_i64))]
     pub stock_count: u32,
 }
 

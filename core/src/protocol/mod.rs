@@ -10,6 +10,8 @@
 //! ratings decimal strings. No floats cross the wire.
 
 pub mod merchant;
+#[cfg(feature = "openapi")]
+mod schemas;
 pub mod sync;
 
 pub use merchant::*;
@@ -104,8 +106,11 @@ pub enum MerchantKind {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Contact {
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::protocol::schemas::optional_short_text))]
     pub phone: Option<String>,
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::protocol::schemas::optional_short_text))]
     pub email: Option<String>,
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::protocol::schemas::optional_short_text))]
     pub whatsapp: Option<String>,
 }
 
@@ -113,8 +118,11 @@ pub struct Contact {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Policies {
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::protocol::schemas::long_text))]
     pub shipping: String,
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::protocol::schemas::long_text))]
     pub warranty: String,
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::protocol::schemas::long_text))]
     pub returns: String,
 }
 
@@ -146,6 +154,7 @@ pub struct Category {
 pub struct RatingSummary {
     /// 0.0 ..= 5.0, one decimal place (a decimal string on the wire).
     pub average: Decimal,
+    #[cfg_attr(feature = "openapi", schema(value_type = i64, minimum = 0, maximum = 4294967295_i64))]
     pub count: u32,
 }
 
@@ -220,6 +229,7 @@ pub struct Variant {
     /// At most one price per currency.
     pub prices: Vec<Price>,
     pub stock: StockBand,
+    #[cfg_attr(feature = "openapi", schema(value_type = i64, minimum = 0, maximum = 4294967295_i64))]
     pub weight_grams: u32,
 }
 
@@ -261,7 +271,11 @@ pub struct Voucher {
 pub enum IntentBody {
     /// Set a cart line's quantity; `quantity == 0` removes the line.
     #[serde(rename = "cart.set_line")]
-    CartSetLine { variant_id: Id, quantity: u32 },
+    CartSetLine {
+        variant_id: Id,
+        #[cfg_attr(feature = "openapi", schema(value_type = i64, minimum = 0, maximum = 4294967295_i64))]
+        quantity: u32,
+    },
     #[serde(rename = "cart.clear")]
     CartClear {},
     /// Apply a voucher code (a merchant voucher replaces that merchant's previous one).
@@ -288,8 +302,13 @@ impl IntentBody {
 pub struct Intent {
     pub device_id: String,
     /// Per device, gap-free, starting at 1.
+    #[cfg_attr(
+        feature = "openapi",
+        schema(minimum = 1, maximum = 9223372036854775807_i64)
+    )]
     pub seq: u64,
     /// UUID v7; the server stores the result under it and returns it for a duplicate.
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::protocol::schemas::idempotency_key))]
     pub idempotency_key: String,
     #[serde(flatten)]
     pub body: IntentBody,

@@ -49,6 +49,7 @@ pub struct Checkpoint {
     /// page is empty).
     pub op_id: u64,
     /// Wrapping sum of [`op_checksum`] over the JSON text of each op of the page, as sent.
+    #[cfg_attr(feature = "openapi", schema(value_type = i64, minimum = 0, maximum = 4294967295_i64))]
     pub checksum: u32,
 }
 
@@ -142,6 +143,7 @@ pub struct CartMirror {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CartMirrorLine {
     pub variant_id: Id,
+    #[cfg_attr(feature = "openapi", schema(value_type = i64, minimum = 0, maximum = 4294967295_i64))]
     pub quantity: u32,
 }
 
@@ -151,10 +153,13 @@ pub struct CartMirrorLine {
 #[serde(deny_unknown_fields)]
 pub struct RegisterDevice {
     /// Chosen by the phone (a UUID); the `device_id` of its intents.
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::protocol::schemas::device_id))]
     pub device_id: String,
     /// `android`, `ios` or `cli`: informational.
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::protocol::schemas::platform))]
     pub platform: String,
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::protocol::schemas::app_version))]
     pub app_version: Option<String>,
 }
 
@@ -185,6 +190,7 @@ pub struct DeviceInfo {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct IntentBatch {
+    #[cfg_attr(feature = "openapi", schema(max_items = 500))]
     pub intents: Vec<Intent>,
 }
 

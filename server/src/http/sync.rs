@@ -147,8 +147,11 @@ pub async fn register_device(
     State(state): State<AppState>,
     ApiJson(request): ApiJson<RegisterDevice>,
 ) -> Result<(StatusCode, Json<DeviceRegistration>), ApiFailure> {
+    // The hyphenated form only (`format: uuid`), in any case.
     let id = uuid::Uuid::try_parse(&request.device_id)
-        .map_err(|_| ApiFailure::invalid_data("device_id must be a UUID"))?;
+        .ok()
+        .filter(|_| request.device_id.len() == 36)
+        .ok_or_else(|| ApiFailure::invalid_data("device_id must be a hyphenated UUID"))?;
     if !matches!(request.platform.as_str(), "android" | "ios" | "cli") {
         return Err(ApiFailure::invalid_data(
             "platform must be android, ios or cli",
@@ -235,8 +238,8 @@ pub async fn post_intents(
         if intent.seq == 0 || intent.seq > i64::MAX as u64 {
             return Err(ApiFailure::invalid_data("seq starts at 1"));
         }
-        let key = intent.idempotency_key.trim();
-        if key.is_empty() || key.len() > 128 {
+        let key = &intent.idempotency_key;
+        if key.trim().is_empty() || key.chars().count() > 128 {
             return Err(ApiFailure::invalid_data(
                 "idempotency_key must be 1 to 128 characters",
             ));
