@@ -33,16 +33,13 @@ where
             Ok(axum::Json(value)) => return Ok(ApiJson(value)),
             Err(e) => e,
         };
-        if matches!(first, JsonRejection::JsonDataError(_)) {
-            if let Ok(mut value) = serde_json::from_str::<serde_json::Value>(raw.get()) {
-                if integers_from_whole_floats(&mut value) {
-                    if let Ok(text) = serde_json::to_vec(&value) {
-                        if let Ok(axum::Json(v)) = axum::Json::<T>::from_bytes(&text) {
-                            return Ok(ApiJson(v));
-                        }
-                    }
-                }
-            }
+        if matches!(first, JsonRejection::JsonDataError(_))
+            && let Ok(mut value) = serde_json::from_str::<serde_json::Value>(raw.get())
+            && integers_from_whole_floats(&mut value)
+            && let Ok(text) = serde_json::to_vec(&value)
+            && let Ok(axum::Json(v)) = axum::Json::<T>::from_bytes(&text)
+        {
+            return Ok(ApiJson(v));
         }
         Err(first.into())
     }
