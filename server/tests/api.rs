@@ -1026,3 +1026,143 @@ async fn serves_tls_with_rustls() {
     assert_eq!(r.status(), 200);
     server.shutdown().await;
 }
+
+/// Every `$ref` of a document, with where it is.
+fn refs(v: &Value, at: &str, out: &mut Vec<(String, String)>) {
+    match v {
+        Value::Object(m) => {
+            for (k, v) in m {
+                if k == "$ref" {
+                    out.push((at.to_owned(), v.as_str().unwrap_or("").to_owned()));
+                } else {
+                    refs(v, &format!("{at}/{k}"), out);
+                }
+            }
+        }
+        Value::Array(items) => {
+            for (i, v) in items.iter().enumerate() {
+                refs(v, &format!("{at}/{i}"), out);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// What Schemathesis (tests/schemathesis) found: the document and the server must agree.
+#[tokio::test]
+async fn openapi_document_and_server_agree() {
+    let s = spawn(false).await;
+    let doc = s.get("/openapi.json", None).await.body;
+    // Every reference resolves (`Bucket` once did not).
+    let mut all = Vec::new();
+    refs(&doc, "", &mut all);
+    assert!(!all.is_empty());
+    for (at, r) in all {
+        let name = r
+            .strip_prefix("#/components/schemas/")
+            .unwrap_or_else(|| panic!("{at}: unexpected $ref {r}"));
+        assert!(
+            doc["components"]["schemas"][name].is_object(),
+            "{at}: $ref {r} does not resolve"
+        );
+    }
+    // The category of a product is one of the published taxonomy.
+    let categories =
+        doc["components"]["schemas"]["ProductInput"]["properties"]["category_id"]["enum"]
+            .as_array()
+            .expect("category_id enum");
+    assert!(categories.contains(&json!("c-fashion")));
+    // u32 fields are documented as such, not as int32.
+    let stock = &doc["components"]["schemas"]["StockUpdate"]["properties"]["stock"];
+    assert_eq!(stock["maximum"], json!(u32::MAX), "{stock}");
+
+    let (_, key) = s.merchant("Toko Angka").await;
+    let k = Some(key.as_str());
+    let r = s
+        .call(
+            "POST",
+            "/v1/merchant/products",
+            k,
+            Some(product_input("Kain")),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    let pid = r.body["product"]["id"].as_str().unwrap().to_owned();
+    // `2.0` is the integer 2 in JSON Schema.
+    let mut input = variant_input(3);
+    input["stock"] = json!(3.0);
+    input["weight_grams"] = json!(250.0);
+    let r = s
+        .call(
+            "POST",
+            &format!("/v1/merchant/products/{pid}/variants"),
+            k,
+            Some(input),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    assert_eq!(r.body["stock_count"], 3);
+    assert_eq!(r.body["variant"]["weight_grams"], 250);
+    let vid = r.body["variant"]["id"].as_str().unwrap().to_owned();
+    let path = format!("/v1/merchant/variants/{vid}/stock");
+    let r = s.call("PUT", &path, k, Some(json!({"stock": 7.0}))).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.body["stock_count"], 7);
+    let r = s.call("PUT", &path, k, Some(json!({"stock": 7.5}))).await;
+    assert_eq!(
+        (r.status, error_code(&r)),
+        (422, "invalid_data"),
+        "{}",
+        r.text
+    );
+    let r = s
+        .call("PUT", &path, k, Some(json!({"stock": u32::MAX})))
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    // Lengths and control characters are checked as sent, before trimming.
+    let r = s
+        .call(
+            "PUT",
+            "/v1/merchant",
+            k,
+            Some(json!({"name": "\u{b}Toko", "city": "Bogor"})),
+        )
+        .await;
+    assert_eq!(
+        (r.status, error_code(&r)),
+        (422, "invalid_data"),
+        "{}",
+        r.text
+    );
+    let r = s
+        .call(
+            "PUT",
+            "/v1/merchant",
+            k,
+            Some(json!({"name": format!(" {}", "x".repeat(200)), "city": "Bogor"})),
+        )
+        .await;
+    assert_eq!(
+        (r.status, error_code(&r)),
+        (422, "invalid_data"),
+        "{}",
+        r.text
+    );
+    // Device ids are hyphenated UUIDs (`format: uuid`).
+    let simple = uuid::Uuid::now_v7().simple().to_string();
+    let r = s
+        .call(
+            "POST",
+            "/v1/devices",
+            None,
+            Some(json!({"device_id": simple, "platform": "ios"})),
+        )
+        .await;
+    assert_eq!(
+        (r.status, error_code(&r)),
+        (422, "invalid_data"),
+        "{}",
+        r.text
+    );
+    s.server.shutdown().await;
+}
