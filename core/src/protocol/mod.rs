@@ -212,8 +212,13 @@ impl StockBand {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Price {
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::protocol::schemas::price_amount))]
     pub amount: Money,
     /// The "was" price shown struck through; must be in the same currency.
+    #[cfg_attr(
+        feature = "openapi",
+        schema(schema_with = crate::protocol::schemas::price_compare_at)
+    )]
     pub compare_at: Option<Money>,
 }
 

@@ -147,3 +147,69 @@ pub fn idempotency_key() -> RefOr<Schema> {
     .build()
     .into()
 }
+
+/// A positive amount of `currency` as a decimal string: no more fraction digits than the
+/// currency has (trailing zeros aside), not zero.
+fn positive_amount_pattern(minor_units: u32) -> String {
+    match minor_units {
+        0 => r"^0*[1-9][0-9]*(\.0+)?$".to_owned(),
+        n => {
+            // The first n fraction digits, not all zero: k zeros, a non-zero digit, the rest.
+            let fraction = (0..n)
+                .map(|k| {
+                    let zeros = "0".repeat(k as usize);
+                    match n - 1 - k {
+                        0 => format!("{zeros}[1-9]"),
+                        rest => format!("{zeros}[1-9][0-9]{{0,{rest}}}"),
+                    }
+                })
+                .collect::<Vec<_>>()
+                .join("|");
+            format!(r"^(0*[1-9][0-9]*(\.[0-9]{{1,{n}}}0*)?|0+\.({fraction})0*)$")
+        }
+    }
+}
+
+/// A positive amount in one of the currencies, with at most its minor units.
+fn positive_money_schema(nullable: bool, description: &str) -> RefOr<Schema> {
+    let mut any = utoipa::openapi::schema::AnyOfBuilder::new();
+    for currency in crate::money::Currency::ALL {
+        let amount = ObjectBuilder::new()
+            .schema_type(Type::String)
+            .pattern(Some(positive_amount_pattern(currency.minor_units())))
+            .build();
+        let currency_schema = ObjectBuilder::new()
+            .schema_type(Type::String)
+            .enum_values(Some([currency.code()]))
+            .build();
+        any = any.item(
+            ObjectBuilder::new()
+                .schema_type(Type::Object)
+                .property("amount", amount)
+                .property("currency", currency_schema)
+                .required("amount")
+                .required("currency")
+                .additional_properties(Some(AdditionalProperties::FreeForm(false))),
+        );
+    }
+    if nullable {
+        any = any.item(ObjectBuilder::new().schema_type(Type::Null));
+    }
+    any.description(Some(description)).into()
+}
+
+/// `Price.amount`.
+pub fn price_amount() -> RefOr<Schema> {
+    positive_money_schema(
+        false,
+        "Above zero, with at most the currency's minor units (none for IDR and JPY, two for the others).",
+    )
+}
+
+/// `Price.compare_at`.
+pub fn price_compare_at() -> RefOr<Schema> {
+    positive_money_schema(
+        true,
+        "The \"was\" price shown struck through: in the same currency as `amount` and above it.",
+    )
+}
