@@ -21,11 +21,13 @@ use std::collections::HashMap;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::str::FromStr;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Mutex;
+use std::time::Duration;
 use std::time::SystemTime;
 use warung_core::catalog as core_catalog;
 use warung_core::money::{self as core_money, Currency, Locale};
 use warung_core::protocol as wire;
+use warung_core::sync::{self as core_sync, CancelFlag};
 
 uniffi::setup_scaffolding!();
 
@@ -79,6 +81,18 @@ pub enum WarungError {
     Storage(String),
     #[error("{0}")]
     Cancelled(String),
+    /// The sync server could not be reached (after the retries), or the connection broke.
+    #[error("{0}")]
+    Network(String),
+    /// The sync server refused a request; the message has its HTTP status and error code.
+    #[error("{0}")]
+    Server(String),
+    /// Data from the sync server failed verification; nothing of it was applied.
+    #[error("{0}")]
+    SyncIntegrity(String),
+    /// A sync call before [`Warung::configure_sync`].
+    #[error("{0}")]
+    SyncNotConfigured(String),
     /// A bug: a panic inside the core, caught at the boundary.
     #[error("{0}")]
     Internal(String),
@@ -104,6 +118,10 @@ impl From<warung_core::Error> for WarungError {
             E::NoPrice { .. } => WarungError::NoPrice(m),
             E::NotInCart(_) => WarungError::NotInCart(m),
             E::Voucher { .. } => WarungError::VoucherRejected(m),
+            E::Network(_) => WarungError::Network(m),
+            E::Server { .. } => WarungError::Server(m),
+            E::SyncIntegrity(_) => WarungError::SyncIntegrity(m),
+            E::Cancelled => WarungError::Cancelled(m),
         }
     }
 }
@@ -702,15 +720,20 @@ pub struct Warung {
     profile: warung_core::Profile,
     locale: Locale,
     runtime: tokio::runtime::Runtime,
+    storage: Arc<dyn warung_core::secrets::SecureStorage>,
+    /// Set by [`Warung::configure_sync`].
+    sync: Mutex<Option<core_sync::SyncClient>>,
+    /// Kept here so it survives a new [`Warung::configure_sync`].
+    sync_listener: Mutex<Option<Arc<dyn core_sync::SyncListener>>>,
 }
 
-/// Stops a long operation. Kotlin does not need it (cancelling the coroutine drops the call,
-/// which cancels); Swift's uniffi bindings do not forward task cancellation, so the Swift
-/// extension `Warung.importCatalog(json:)` passes one and cancels it from the task's
-/// cancellation handler.
+/// Stops a long operation (an import or a sync round). Kotlin does not need it (cancelling
+/// the coroutine drops the call, which cancels); Swift's uniffi bindings do not forward task
+/// cancellation, so the Swift extensions `Warung.importCatalog(json:)` and `Warung.sync()`
+/// pass one and cancel it from the task's cancellation handler.
 #[derive(uniffi::Object, Default)]
 pub struct CancelToken {
-    flag: Arc<AtomicBool>,
+    flag: CancelFlag,
 }
 
 #[uniffi::export]
@@ -721,20 +744,20 @@ impl CancelToken {
     }
 
     pub fn cancel(&self) {
-        self.flag.store(true, Ordering::SeqCst);
+        self.flag.cancel();
     }
 
     pub fn is_cancelled(&self) -> bool {
-        self.flag.load(Ordering::SeqCst)
+        self.flag.is_cancelled()
     }
 }
 
 /// Sets a flag when dropped: a cancelled foreign task drops the future, which stops the work.
-struct CancelOnDrop(Arc<AtomicBool>);
+struct CancelOnDrop(CancelFlag);
 
 impl Drop for CancelOnDrop {
     fn drop(&mut self) {
-        self.0.store(true, Ordering::SeqCst);
+        self.0.cancel();
     }
 }
 
@@ -782,7 +805,7 @@ impl Warung {
                     cursor: catalog.cursor()?,
                 };
                 for chunk in ops.chunks(IMPORT_BATCH) {
-                    if cancelled.load(Ordering::SeqCst) {
+                    if cancelled.is_cancelled() {
                         return Err(WarungError::Cancelled(format!(
                             "import cancelled after {} ops",
                             report.applied + report.skipped
@@ -809,7 +832,8 @@ impl Warung {
     pub fn new(config: WarungConfig, storage: Arc<dyn SecureStorage>) -> Result<Arc<Self>> {
         guard(|| {
             let locale = locale(&config.locale)?;
-            warung_core::secrets::installation_secret(&ForeignStorage(storage))?;
+            let storage = Arc::new(ForeignStorage(storage));
+            warung_core::secrets::installation_secret(storage.as_ref())?;
             let profile =
                 warung_core::Profile::open(&config.profile_path, currency(&config.currency)?)?;
             let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -823,6 +847,9 @@ impl Warung {
                 profile,
                 locale,
                 runtime,
+                storage,
+                sync: Mutex::new(None),
+                sync_listener: Mutex::new(None),
             }))
         })
     }
@@ -1102,5 +1129,340 @@ impl Warung {
             }
         });
         Arc::new(Subscription { inner })
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Sync
+
+/// How [`Warung::configure_sync`] talks to the server; every field has a default.
+#[derive(Debug, Clone, uniffi::Record)]
+pub struct SyncOptions {
+    /// "android", "ios" or "cli"; by default "ios" on Apple platforms, "android" elsewhere.
+    #[uniffi(default = None)]
+    pub platform: Option<String>,
+    /// Sent when the device registers; by default the core's version.
+    #[uniffi(default = None)]
+    pub app_version: Option<String>,
+    /// Catalog ops per pulled page (1..=5000).
+    #[uniffi(default = 1000)]
+    pub page_limit: u32,
+    /// Intents per pushed batch (1..=500).
+    #[uniffi(default = 100)]
+    pub intent_batch: u32,
+    /// Tries per request, the first included (transient failures only).
+    #[uniffi(default = 5)]
+    pub max_attempts: u32,
+    /// Exponential back-off with full jitter between `retry_base_ms` and `retry_max_ms`.
+    #[uniffi(default = 200)]
+    pub retry_base_ms: u64,
+    #[uniffi(default = 10000)]
+    pub retry_max_ms: u64,
+    /// Per HTTP request.
+    #[uniffi(default = 30)]
+    pub request_timeout_seconds: u32,
+    /// Extra trusted root certificates (PEM), e.g. a self-signed development server.
+    #[uniffi(default = None)]
+    pub extra_root_cert_pem: Option<String>,
+}
+
+impl Default for SyncOptions {
+    /// The same values as the record's foreign defaults.
+    fn default() -> Self {
+        SyncOptions {
+            platform: None,
+            app_version: None,
+            page_limit: 1000,
+            intent_batch: 100,
+            max_attempts: 5,
+            retry_base_ms: 200,
+            retry_max_ms: 10_000,
+            request_timeout_seconds: 30,
+            extra_root_cert_pem: None,
+        }
+    }
+}
+
+impl SyncOptions {
+    fn core_config(self, server_url: String) -> core_sync::SyncConfig {
+        let default_platform = if cfg!(any(target_os = "ios", target_os = "macos")) {
+            "ios"
+        } else {
+            "android"
+        };
+        let mut c = core_sync::SyncConfig::new(
+            server_url,
+            self.platform.unwrap_or_else(|| default_platform.into()),
+        );
+        if self.app_version.is_some() {
+            c.app_version = self.app_version;
+        }
+        c.page_limit = self.page_limit;
+        c.intent_batch = self.intent_batch;
+        c.retry = core_sync::RetryPolicy {
+            max_attempts: self.max_attempts.max(1),
+            base: Duration::from_millis(self.retry_base_ms),
+            max: Duration::from_millis(self.retry_max_ms),
+        };
+        c.request_timeout = Duration::from_secs(u64::from(self.request_timeout_seconds.max(1)));
+        c.extra_root_certs_pem = self
+            .extra_root_cert_pem
+            .map(|p| vec![p.into_bytes()])
+            .unwrap_or_default();
+        c
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum SyncPhase {
+    Registering,
+    Pushing,
+    Pulling,
+    Applying,
+    Done,
+}
+
+/// Where a sync round stands.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct SyncProgress {
+    pub phase: SyncPhase,
+    /// Catalog ops received so far in this round.
+    pub ops_received: u64,
+    /// Ops received plus what the server said remains: the total to expect.
+    pub ops_estimated_total: u64,
+    /// Intents sent so far in this round.
+    pub intents_sent: u64,
+}
+
+impl From<&core_sync::SyncProgress> for SyncProgress {
+    fn from(p: &core_sync::SyncProgress) -> Self {
+        use core_sync::SyncPhase as P;
+        SyncProgress {
+            phase: match p.phase {
+                P::Registering => SyncPhase::Registering,
+                P::Pushing => SyncPhase::Pushing,
+                P::Pulling => SyncPhase::Pulling,
+                P::Applying => SyncPhase::Applying,
+                P::Done => SyncPhase::Done,
+            },
+            ops_received: p.ops_received,
+            ops_estimated_total: p.ops_estimated_total,
+            intents_sent: p.intents_sent,
+        }
+    }
+}
+
+/// An intent the server rejected for good (it will not be retried).
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct RejectedIntent {
+    pub seq: u64,
+    pub idempotency_key: String,
+    /// e.g. "cart.set_line".
+    pub kind: String,
+    /// The server's stable reason code, e.g. "out_of_stock".
+    pub reason: String,
+}
+
+/// What one sync round did.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct SyncReport {
+    pub intents_applied: u64,
+    pub intents_rejected: u64,
+    /// Sent but answered "retry later": still pending.
+    pub intents_deferred: u64,
+    pub catalog_ops: u64,
+    pub device_ops: u64,
+    pub catalog_cursor: u64,
+    /// The server asked for a reset and the catalog was pulled again from scratch.
+    pub reset: bool,
+    pub cart_restored: bool,
+}
+
+impl From<core_sync::SyncReport> for SyncReport {
+    fn from(r: core_sync::SyncReport) -> Self {
+        SyncReport {
+            intents_applied: r.intents_applied,
+            intents_rejected: r.intents_rejected,
+            intents_deferred: r.intents_deferred,
+            catalog_ops: r.catalog_ops,
+            device_ops: r.device_ops,
+            catalog_cursor: r.catalog_cursor,
+            reset: r.reset,
+            cart_restored: r.cart_restored,
+        }
+    }
+}
+
+/// Implemented by the app to follow sync rounds. Called on a core thread; keep it short
+/// (post to the UI thread).
+#[uniffi::export(with_foreign)]
+pub trait SyncListener: Send + Sync {
+    fn on_progress(&self, progress: SyncProgress);
+    fn on_rejected(&self, rejected: RejectedIntent);
+}
+
+/// Adapts the foreign listener to the core's trait; a throwing listener cannot stop a round.
+struct ForeignSyncListener(Arc<dyn SyncListener>);
+
+impl core_sync::SyncListener for ForeignSyncListener {
+    fn on_progress(&self, progress: &core_sync::SyncProgress) {
+        let p = SyncProgress::from(progress);
+        let _ = catch_unwind(AssertUnwindSafe(|| self.0.on_progress(p)));
+    }
+    fn on_rejected(&self, r: &core_sync::RejectedIntent) {
+        let r = RejectedIntent {
+            seq: r.seq,
+            idempotency_key: r.idempotency_key.clone(),
+            kind: r.kind.clone(),
+            reason: r.reason.clone(),
+        };
+        let _ = catch_unwind(AssertUnwindSafe(|| self.0.on_rejected(r)));
+    }
+}
+
+impl Warung {
+    fn sync_client(&self) -> Result<core_sync::SyncClient> {
+        self.sync
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+            .ok_or_else(|| {
+                WarungError::SyncNotConfigured("sync is not configured: call configure_sync".into())
+            })
+    }
+}
+
+/// How often a sync round checks that its caller is still there.
+const CANCEL_POLL: Duration = Duration::from_millis(50);
+
+#[uniffi::export]
+impl Warung {
+    /// Sets the sync server (e.g. "https://sync.warung.id"); replaces an earlier configuration
+    /// and stops its background loop. The device registers on the first round; its identity
+    /// lives in the app's secure storage.
+    #[uniffi::method(default(options = None))]
+    pub fn configure_sync(&self, server_url: String, options: Option<SyncOptions>) -> Result<()> {
+        guard(|| {
+            let options = options.unwrap_or_default();
+            // The HTTP client needs a runtime context to be built.
+            let _enter = self.runtime.enter();
+            let client = core_sync::SyncClient::new(
+                self.profile.clone(),
+                self.storage.clone(),
+                options.core_config(server_url),
+            )?;
+            client.set_listener(
+                self.sync_listener
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .clone(),
+            );
+            let old = self
+                .sync
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .replace(client);
+            if let Some(old) = old {
+                old.stop_background();
+            }
+            Ok(())
+        })
+    }
+
+    /// One sync round now: register if needed, push the outbox, pull the catalog and this
+    /// device's results. Waits for a running round to end first. Cancelling the coroutine
+    /// (Kotlin) or `cancel` stops it at its next step; every database step is atomic.
+    #[uniffi::method(default(cancel = None))]
+    pub async fn sync_now(&self, cancel: Option<Arc<CancelToken>>) -> Result<SyncReport> {
+        let client = self.sync_client()?;
+        let flag = cancel.map(|t| t.flag.clone()).unwrap_or_default();
+        let _guard = CancelOnDrop(flag.clone());
+        let task = self.runtime.spawn(async move {
+            let round = client.sync_now(&flag);
+            tokio::pin!(round);
+            loop {
+                tokio::select! {
+                    r = &mut round => return r.map(Into::into).map_err(Into::into),
+                    _ = tokio::time::sleep(CANCEL_POLL) => {
+                        // A round waiting on the network notices the flag only after the
+                        // request: drop it instead (the core allows that at any await).
+                        if flag.is_cancelled() {
+                            return Err(WarungError::Cancelled("cancelled".into()));
+                        }
+                    }
+                }
+            }
+        });
+        match task.await {
+            Ok(r) => r,
+            Err(e) if e.is_panic() => {
+                let panic = e.into_panic();
+                let msg = panic
+                    .downcast_ref::<&str>()
+                    .map(|s| s.to_string())
+                    .or_else(|| panic.downcast_ref::<String>().cloned())
+                    .unwrap_or_else(|| "unknown panic".into());
+                Err(WarungError::Internal(format!("internal error: {msg}")))
+            }
+            Err(e) => Err(WarungError::Internal(format!("sync task failed: {e}"))),
+        }
+    }
+
+    /// Runs a round every `interval_seconds` (at least 1), and at once on
+    /// [`Warung::request_sync`], on the core's own threads until
+    /// [`Warung::stop_background_sync`]. A failed round is retried sooner, with back-off.
+    pub fn start_background_sync(&self, interval_seconds: u32) -> Result<()> {
+        guard(|| {
+            let client = self.sync_client()?;
+            client.start_background(
+                self.runtime.handle(),
+                Duration::from_secs(u64::from(interval_seconds.max(1))),
+            );
+            Ok(())
+        })
+    }
+
+    /// Stops the background loop (a round in flight stops at its next step). No-op if none.
+    pub fn stop_background_sync(&self) {
+        if let Ok(client) = self.sync_client() {
+            client.stop_background();
+        }
+    }
+
+    pub fn is_background_sync_running(&self) -> bool {
+        self.sync_client()
+            .map(|c| c.is_background_running())
+            .unwrap_or(false)
+    }
+
+    /// Asks the background loop for a round now (e.g. after a cart edit). No-op without one.
+    pub fn request_sync(&self) {
+        if let Ok(client) = self.sync_client() {
+            client.request_sync();
+        }
+    }
+
+    /// Hears about every round (progress, rejected intents); `None` removes it.
+    pub fn set_sync_listener(&self, listener: Option<Arc<dyn SyncListener>>) {
+        let listener =
+            listener.map(|l| Arc::new(ForeignSyncListener(l)) as Arc<dyn core_sync::SyncListener>);
+        *self.sync_listener.lock().unwrap_or_else(|p| p.into_inner()) = listener.clone();
+        if let Ok(client) = self.sync_client() {
+            client.set_listener(listener);
+        }
+    }
+
+    /// The error of the last round (foreground or background), `None` if it succeeded or none
+    /// ran yet.
+    pub fn last_sync_error(&self) -> Option<WarungError> {
+        self.sync_client()
+            .ok()
+            .and_then(|c| c.last_error())
+            .map(Into::into)
+    }
+
+    /// Whether this device has registered with the configured server.
+    pub fn is_sync_registered(&self) -> Result<bool> {
+        guard(|| Ok(self.sync_client()?.is_registered()?))
     }
 }
