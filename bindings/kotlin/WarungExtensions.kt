@@ -21,3 +21,18 @@ fun searchQuery(
     sort: SortOrder = SortOrder.RELEVANCE,
     limit: UInt = 20u,
 ): SearchQuery = SearchQuery(text = text, sort = sort, limit = limit)
+
+/**
+ * Sync progress as a cold Flow (rejected intents are dropped). Collecting installs the sync
+ * listener (replacing one set with [Warung.setSyncListener]); cancelling removes it.
+ */
+fun Warung.syncProgress(): Flow<SyncProgress> = callbackFlow {
+    setSyncListener(object : SyncListener {
+        override fun onProgress(progress: SyncProgress) {
+            trySend(progress)
+        }
+
+        override fun onRejected(rejected: RejectedIntent) {}
+    })
+    awaitClose { setSyncListener(null) }
+}

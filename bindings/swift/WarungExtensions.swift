@@ -37,6 +37,42 @@ extension Warung {
     }
 }
 
+extension Warung {
+    /// One sync round (see `syncNow`); cancelling the calling task stops it at its next step.
+    public func sync() async throws -> SyncReport {
+        let token = CancelToken()
+        return try await withTaskCancellationHandler {
+            try await syncNow(cancel: token)
+        } onCancel: {
+            token.cancel()
+        }
+    }
+
+    /// Sync progress (rejected intents are dropped). Iterating installs the sync listener
+    /// (replacing one set with `setSyncListener`); ending the iteration removes it.
+    public func syncProgress() -> AsyncStream<SyncProgress> {
+        AsyncStream { continuation in
+            self.setSyncListener(listener: SyncStreamListener(continuation))
+            continuation.onTermination = { _ in self.setSyncListener(listener: nil) }
+        }
+    }
+}
+
+/// Bridges the sync listener to an AsyncStream continuation.
+final class SyncStreamListener: SyncListener, @unchecked Sendable {
+    private let continuation: AsyncStream<SyncProgress>.Continuation
+
+    init(_ continuation: AsyncStream<SyncProgress>.Continuation) {
+        self.continuation = continuation
+    }
+
+    func onProgress(progress: SyncProgress) {
+        continuation.yield(progress)
+    }
+
+    func onRejected(rejected: RejectedIntent) {}
+}
+
 /// A search query with the usual defaults (sorted by relevance).
 public func searchQuery(_ text: String = "", sort: SortOrder = .relevance, limit: UInt32 = 20) -> SearchQuery {
     SearchQuery(text: text, sort: sort, limit: limit)

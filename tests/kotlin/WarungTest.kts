@@ -11,6 +11,7 @@ import java.util.concurrent.atomic.AtomicInteger
 import kotlinx.coroutines.*
 import kotlinx.coroutines.flow.first
 import kotlinx.coroutines.flow.take
+import kotlinx.coroutines.flow.takeWhile
 import kotlinx.coroutines.flow.toList
 
 var passed = 0
@@ -293,6 +294,174 @@ test("cancelling the import coroutine stops the work") {
     // Resuming applies the rest; what was applied is skipped.
     val r = runBlocking { big.importCatalogJson(json) }
     check(r.cursor == total && r.skipped == cursor) { "$r" }
+}
+
+// --- sync against the real warung-server that tests/kotlin/run.sh started ------------------
+val serverUrl = System.getenv("WARUNG_TEST_SERVER_URL") ?: error("WARUNG_TEST_SERVER_URL is not set (run tests/kotlin/run.sh)")
+val merchantKey = System.getenv("WARUNG_TEST_MERCHANT_KEY") ?: error("WARUNG_TEST_MERCHANT_KEY is not set")
+val deadUrl = System.getenv("WARUNG_TEST_DEAD_URL") ?: error("WARUNG_TEST_DEAD_URL is not set")
+
+/** Records every callback; optionally cancels `token` once catalog ops start arriving. */
+class RecordingSyncListener(val cancelOnPull: CancelToken? = null) : SyncListener {
+    val progress = java.util.concurrent.CopyOnWriteArrayList<SyncProgress>()
+    val rejected = java.util.concurrent.CopyOnWriteArrayList<RejectedIntent>()
+    override fun onProgress(progress: SyncProgress) {
+        this.progress += progress
+        if (progress.opsReceived > 0uL) cancelOnPull?.cancel()
+    }
+    override fun onRejected(rejected: RejectedIntent) { this.rejected += rejected }
+}
+
+/** A profile with its own secure storage (so its own device identity) syncing with the server. */
+fun syncProfile(name: String, url: String = serverUrl, options: SyncOptions = SyncOptions(pageLimit = 200u)): Warung {
+    val p = Warung(WarungConfig(profilePath = File(dir, "$name.db").path), MemoryStorage())
+    p.configureSync(url, options)
+    return p
+}
+
+fun waitUntil(timeoutMs: Long, what: String, cond: () -> Boolean) {
+    val end = System.currentTimeMillis() + timeoutMs
+    while (!cond()) {
+        if (System.currentTimeMillis() > end) throw AssertionError("timed out waiting for $what")
+        Thread.sleep(50)
+    }
+}
+
+val s = syncProfile("sync")
+
+test("sync: the first round pulls the demo catalog; progress rises to Done") {
+    expectThrows<WarungException.SyncNotConfigured> { runBlocking { w.syncNow() } }
+    check(w.lastSyncError() == null && !w.isBackgroundSyncRunning())
+    check(!s.isSyncRegistered() && s.catalogCursor() == 0uL)
+    val listener = RecordingSyncListener()
+    s.setSyncListener(listener)
+    val report = runBlocking { s.syncNow() }
+    check(report.catalogOps > 1000uL && report.catalogCursor == s.catalogCursor()) { "$report" }
+    check(s.search(searchQuery("kopi arabika")).hits.isNotEmpty())
+    check(s.merchants().size == 10)
+    check(s.isSyncRegistered() && s.lastSyncError() == null)
+    val received = listener.progress.map { it.opsReceived }
+    check(received == received.sorted() && received.toSet().size >= 3) { "$received" }
+    check(listener.progress.last().phase == SyncPhase.DONE) { "${listener.progress.last()}" }
+    check(listener.progress.any { it.phase == SyncPhase.PULLING } && listener.progress.any { it.phase == SyncPhase.APPLYING })
+    check(listener.progress.last().opsReceived == listener.progress.last().opsEstimatedTotal)
+    // A second round has nothing new.
+    check(runBlocking { s.syncNow() }.catalogOps == 0uL)
+    s.setSyncListener(null)
+}
+
+test("sync: a cart edit is pushed; pending intents go to 0 (Flow of progress)") {
+    s.cartAdd("v-0024-1", 2)
+    s.cartSetQuantity("v-0024-1", 3)
+    check(s.pendingIntents() >= 2uL) { "${s.pendingIntents()}" }
+    val progress = runBlocking {
+        coroutineScope {
+            val done = async { s.syncProgress().takeWhile { it.phase != SyncPhase.DONE }.toList() }
+            delay(200) // let the collector install its listener
+            val report = s.syncNow()
+            check(report.intentsApplied >= 2uL && report.intentsRejected == 0uL) { "$report" }
+            withTimeout(5000) { done.await() }
+        }
+    }
+    check(progress.any { it.phase == SyncPhase.PUSHING }) { "$progress" }
+    check(s.pendingIntents() == 0uL) { "${s.pendingIntents()} pending" }
+    check(s.outbox(2u).all { it.state == "applied" }) { "${s.outbox(2u)}" }
+}
+
+test("sync: a merchant's price change arrives with the next round") {
+    val old = s.variant("v-0024-1").prices.first().amount.amount
+    val price = old + BigDecimal(1000)
+    val conn = java.net.URL("$serverUrl/v1/merchant/variants/v-0024-1/prices").openConnection() as java.net.HttpURLConnection
+    conn.requestMethod = "PUT"
+    conn.doOutput = true
+    conn.setRequestProperty("Authorization", "Bearer $merchantKey")
+    conn.setRequestProperty("Content-Type", "application/json")
+    conn.outputStream.use {
+        it.write("""{"prices":[{"amount":{"amount":"${price.toPlainString()}","currency":"IDR"},"compare_at":null}]}""".toByteArray())
+    }
+    check(conn.responseCode == 200) { "merchant API answered ${conn.responseCode}" }
+    conn.disconnect()
+    check(s.variant("v-0024-1").prices.first().amount.amount.compareTo(old) == 0) // not before a sync
+    val report = runBlocking { s.syncNow() }
+    check(report.catalogOps >= 1uL) { "$report" }
+    val now = s.variant("v-0024-1").prices.first().amount.amount
+    check(now.compareTo(price) == 0) { "price $now, expected $price" }
+    val line = s.cart().groups.flatMap { it.lines }.first { it.variantId == "v-0024-1" }
+    check(line.status == LineStatus.PRICE_CHANGED && line.unitPrice?.amount?.compareTo(price) == 0) { "$line" }
+}
+
+test("sync: background loop runs rounds, request_sync wakes it, stop stops it") {
+    val listener = RecordingSyncListener()
+    s.setSyncListener(listener)
+    s.startBackgroundSync(60u)
+    check(s.isBackgroundSyncRunning())
+    waitUntil(10_000, "the first background round") { listener.progress.any { it.phase == SyncPhase.DONE } }
+    s.cartSetQuantity("v-0024-1", 1)
+    check(s.pendingIntents() > 0uL)
+    s.requestSync() // long before the 60 s interval
+    waitUntil(10_000, "the requested round to push the edit") { s.pendingIntents() == 0uL }
+    check(s.lastSyncError() == null)
+    s.stopBackgroundSync()
+    check(!s.isBackgroundSyncRunning())
+    s.cartSetQuantity("v-0024-1", 2)
+    s.requestSync() // no loop: nothing happens
+    Thread.sleep(500)
+    check(s.pendingIntents() > 0uL)
+    s.setSyncListener(null)
+    runBlocking { s.syncNow() }
+    check(s.pendingIntents() == 0uL)
+}
+
+test("sync: an unreachable server is a Network error, kept as the last error") {
+    val dead = syncProfile("dead", deadUrl, SyncOptions(maxAttempts = 2u, retryBaseMs = 10uL, retryMaxMs = 50uL))
+    val e = expectThrows<WarungException.Network> { runBlocking { dead.syncNow() } }
+    check(e.message!!.isNotBlank())
+    val last = dead.lastSyncError()
+    check(last is WarungException.Network) { "$last" }
+    check(!dead.isSyncRegistered())
+    // The background loop records its failures too.
+    dead.startBackgroundSync(1u)
+    Thread.sleep(300)
+    dead.stopBackgroundSync()
+    check(dead.lastSyncError() is WarungException.Network)
+    expectThrows<WarungException> { dead.configureSync("ftp://example.com") }
+    expectThrows<WarungException> { dead.configureSync(serverUrl, SyncOptions(pageLimit = 0u)) }
+    // A working configuration replaces the broken one.
+    dead.configureSync(serverUrl)
+    runBlocking { dead.syncNow() }
+    check(dead.lastSyncError() == null && dead.catalogCursor() > 0uL)
+}
+
+test("sync: cancel token and coroutine cancellation stop a round; the next one resumes") {
+    val c = syncProfile("cancel", options = SyncOptions(pageLimit = 100u))
+    val token = CancelToken()
+    c.setSyncListener(RecordingSyncListener(cancelOnPull = token))
+    expectThrows<WarungException.Cancelled> { runBlocking { c.syncNow(token) } }
+    check(c.lastSyncError() is WarungException.Cancelled) { "${c.lastSyncError()}" }
+    check(c.catalogCursor() == 0uL) // pages are staged: nothing half-applied
+    // Cancelling the coroutine drops the call, which cancels the round.
+    val started = CountDownLatch(1)
+    val listener = object : SyncListener {
+        override fun onProgress(progress: SyncProgress) {
+            if (progress.opsReceived > 0uL) started.countDown()
+            Thread.sleep(100) // a slow network: the round takes seconds
+        }
+        override fun onRejected(rejected: RejectedIntent) {}
+    }
+    c.setSyncListener(listener)
+    runBlocking {
+        val job = launch(Dispatchers.Default) { c.syncNow() }
+        check(started.await(10, TimeUnit.SECONDS))
+        job.cancelAndJoin()
+        check(job.isCancelled)
+    }
+    Thread.sleep(300)
+    check(c.catalogCursor() == 0uL) { "the cancelled round was applied" }
+    c.setSyncListener(null)
+    val report = runBlocking { c.syncNow() }
+    check(c.catalogCursor() > 0uL && c.catalogCursor() == report.catalogCursor) { "$report" }
+    check(c.search(searchQuery("kopi")).hits.isNotEmpty())
+    check(c.lastSyncError() == null)
 }
 
 dir.deleteRecursively()
