@@ -1,6 +1,9 @@
 // The Swift API of warung-core, run on Linux in a Debian trixie chroot against the library
 // just built. Run by tests/swift/run.sh; the last line is "swift: N passed, M failed".
 import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
 
 var passed = 0
 var failed = 0
@@ -315,6 +318,208 @@ await test("cancelling the import task stops the work") {
     try check(cursor < total, "cursor \(cursor) of \(total): nothing was cancelled")
     let r = try await big.importCatalogJson(opsJson: opsJson)
     try check(r.cursor == total && r.skipped == cursor, "\(r)")
+}
+
+// --- sync against the real warung-server that tests/swift/run.sh started (on the host: the
+// chroot shares its loopback) ----------------------------------------------------------------
+let env = ProcessInfo.processInfo.environment
+guard let serverUrl = env["WARUNG_TEST_SERVER_URL"], let merchantKey = env["WARUNG_TEST_MERCHANT_KEY"],
+      let deadUrl = env["WARUNG_TEST_DEAD_URL"] else {
+    fatalError("WARUNG_TEST_SERVER_URL, WARUNG_TEST_MERCHANT_KEY, WARUNG_TEST_DEAD_URL are not set (run tests/swift/run.sh)")
+}
+
+/// Records every callback; optionally cancels `token` once catalog ops start arriving, and
+/// can be slow (a slow network).
+final class RecordingSyncListener: SyncListener, @unchecked Sendable {
+    private let lock = NSLock()
+    private var _progress: [SyncProgress] = []
+    private var _rejected: [RejectedIntent] = []
+    let cancelOnPull: CancelToken?
+    let delay: TimeInterval
+    init(cancelOnPull: CancelToken? = nil, delay: TimeInterval = 0) {
+        self.cancelOnPull = cancelOnPull
+        self.delay = delay
+    }
+    var progress: [SyncProgress] { lock.lock(); defer { lock.unlock() }; return _progress }
+    func onProgress(progress: SyncProgress) {
+        lock.lock(); _progress.append(progress); lock.unlock()
+        if progress.opsReceived > 0 { cancelOnPull?.cancel() }
+        if delay > 0 { Thread.sleep(forTimeInterval: delay) }
+    }
+    func onRejected(rejected: RejectedIntent) { lock.lock(); _rejected.append(rejected); lock.unlock() }
+}
+
+/// A profile with its own secure storage (so its own device identity) syncing with the server.
+func syncProfile(_ name: String, url: String = serverUrl, options: SyncOptions = SyncOptions(platform: "ios", pageLimit: 200)) throws -> Warung {
+    let p = try Warung(config: WarungConfig(profilePath: dir.appendingPathComponent("\(name).db").path), storage: MemoryStorage())
+    try p.configureSync(serverUrl: url, options: options)
+    return p
+}
+
+func waitUntil(_ seconds: Double, _ what: String, _ cond: () throws -> Bool) async throws {
+    let end = Date().addingTimeInterval(seconds)
+    while !(try cond()) {
+        if Date() > end { throw CheckFailed(description: "timed out waiting for \(what)") }
+        try await Task.sleep(nanoseconds: 50_000_000)
+    }
+}
+
+func isNetwork(_ e: WarungError?) -> Bool { if case .Network = e { return true }; return false }
+func isCancelled(_ e: WarungError?) -> Bool { if case .Cancelled = e { return true }; return false }
+
+let s = try syncProfile("sync")
+
+await test("sync: the first round pulls the demo catalog; progress rises to Done") {
+    try await expectError({ if case .SyncNotConfigured = $0 { return true }; return false }) {
+        _ = try await w.syncNow()
+    }
+    try check(w.lastSyncError() == nil && !w.isBackgroundSyncRunning())
+    try check(!(try s.isSyncRegistered()) && (try s.catalogCursor()) == 0)
+    let listener = RecordingSyncListener()
+    s.setSyncListener(listener: listener)
+    let report = try await s.syncNow()
+    try check(report.catalogOps > 1000 && report.catalogCursor == (try s.catalogCursor()), "\(report)")
+    try check(!(try s.search(query: searchQuery("kopi arabika"))).hits.isEmpty)
+    try check(try s.merchants().count == 10)
+    try check(try s.isSyncRegistered())
+    try check(s.lastSyncError() == nil)
+    let progress = listener.progress
+    let received = progress.map { $0.opsReceived }
+    try check(received == received.sorted() && Set(received).count >= 3, "\(received)")
+    try check(progress.last?.phase == .done, "\(String(describing: progress.last))")
+    try check(progress.contains { $0.phase == .pulling } && progress.contains { $0.phase == .applying })
+    try check(progress.last!.opsReceived == progress.last!.opsEstimatedTotal)
+    try check(try await s.syncNow().catalogOps == 0)
+    s.setSyncListener(listener: nil)
+}
+
+await test("sync: a cart edit is pushed; pending intents go to 0 (AsyncStream of progress)") {
+    _ = try s.cartAdd(variantId: "v-0024-1", quantity: 2)
+    _ = try s.cartSetQuantity(variantId: "v-0024-1", quantity: 3)
+    let pending = try s.pendingIntents()
+    try check(pending >= 2, "\(pending)")
+    let stream = s.syncProgress()
+    let collector = Task { () -> [SyncProgress] in
+        var seen: [SyncProgress] = []
+        for await p in stream {
+            seen.append(p)
+            if p.phase == .done { break }
+        }
+        return seen
+    }
+    try await Task.sleep(nanoseconds: 200_000_000)
+    let report = try await s.sync()
+    try check(report.intentsApplied >= 2 && report.intentsRejected == 0, "\(report)")
+    let progress = await collector.value
+    try check(progress.contains { $0.phase == .pushing }, "\(progress)")
+    let left = try s.pendingIntents()
+    try check(left == 0, "\(left) pending")
+    try check(try s.outbox(limit: 2).allSatisfy { $0.state == "applied" })
+}
+
+/// PUT with the merchant key, through FoundationNetworking (libcurl).
+func merchantPut(_ path: String, _ body: String) async throws -> Int {
+    var request = URLRequest(url: URL(string: serverUrl + path)!)
+    request.httpMethod = "PUT"
+    request.setValue("Bearer \(merchantKey)", forHTTPHeaderField: "Authorization")
+    request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+    request.httpBody = body.data(using: .utf8)
+    return try await withCheckedThrowingContinuation { continuation in
+        URLSession.shared.dataTask(with: request) { _, response, error in
+            if let error = error {
+                continuation.resume(throwing: error)
+            } else {
+                continuation.resume(returning: (response as? HTTPURLResponse)?.statusCode ?? 0)
+            }
+        }.resume()
+    }
+}
+
+await test("sync: a merchant's price change arrives with the next round") {
+    let old = try s.variant(variantId: "v-0024-1").prices[0].amount.amount
+    let price = old + 1000
+    let status = try await merchantPut("/v1/merchant/variants/v-0024-1/prices",
+        #"{"prices":[{"amount":{"amount":"\#(price)","currency":"IDR"},"compare_at":null}]}"#)
+    try check(status == 200, "merchant API answered \(status)")
+    try check(try s.variant(variantId: "v-0024-1").prices[0].amount.amount == old)
+    let report = try await s.syncNow()
+    try check(report.catalogOps >= 1, "\(report)")
+    let now = try s.variant(variantId: "v-0024-1").prices[0].amount.amount
+    try check(now == price, "price \(now), expected \(price)")
+    let line = try s.cart().groups.flatMap { $0.lines }.first { $0.variantId == "v-0024-1" }!
+    try check(line.status == .priceChanged && line.unitPrice?.amount == price, "\(line)")
+}
+
+await test("sync: background loop runs rounds, request_sync wakes it, stop stops it") {
+    let listener = RecordingSyncListener()
+    s.setSyncListener(listener: listener)
+    try s.startBackgroundSync(intervalSeconds: 60)
+    try check(s.isBackgroundSyncRunning())
+    try await waitUntil(10, "the first background round") { listener.progress.contains { $0.phase == .done } }
+    _ = try s.cartSetQuantity(variantId: "v-0024-1", quantity: 1)
+    try check(try s.pendingIntents() > 0)
+    s.requestSync()
+    try await waitUntil(10, "the requested round to push the edit") { try s.pendingIntents() == 0 }
+    try check(s.lastSyncError() == nil)
+    s.stopBackgroundSync()
+    try check(!s.isBackgroundSyncRunning())
+    _ = try s.cartSetQuantity(variantId: "v-0024-1", quantity: 2)
+    s.requestSync()
+    try await Task.sleep(nanoseconds: 500_000_000)
+    try check(try s.pendingIntents() > 0)
+    s.setSyncListener(listener: nil)
+    _ = try await s.syncNow()
+    try check(try s.pendingIntents() == 0)
+}
+
+await test("sync: an unreachable server is a Network error, kept as the last error") {
+    let dead = try syncProfile("dead", url: deadUrl, options: SyncOptions(platform: "ios", maxAttempts: 2, retryBaseMs: 10, retryMaxMs: 50))
+    try await expectError({ if case .Network(let m) = $0 { return !m.isEmpty }; return false }) {
+        _ = try await dead.syncNow()
+    }
+    try check(isNetwork(dead.lastSyncError()), "\(String(describing: dead.lastSyncError()))")
+    try check(!(try dead.isSyncRegistered()))
+    try dead.startBackgroundSync(intervalSeconds: 1)
+    try await Task.sleep(nanoseconds: 300_000_000)
+    dead.stopBackgroundSync()
+    try check(isNetwork(dead.lastSyncError()))
+    try await expectError({ _ in true }) { try dead.configureSync(serverUrl: "ftp://example.com") }
+    try await expectError({ _ in true }) {
+        try dead.configureSync(serverUrl: serverUrl, options: SyncOptions(pageLimit: 0))
+    }
+    try dead.configureSync(serverUrl: serverUrl, options: SyncOptions(platform: "ios"))
+    _ = try await dead.syncNow()
+    try check(dead.lastSyncError() == nil && (try dead.catalogCursor()) > 0)
+}
+
+await test("sync: cancel token and task cancellation stop a round; the next one resumes") {
+    let c = try syncProfile("cancel", options: SyncOptions(platform: "ios", pageLimit: 100))
+    let token = CancelToken()
+    c.setSyncListener(listener: RecordingSyncListener(cancelOnPull: token))
+    try await expectError({ if case .Cancelled = $0 { return true }; return false }) {
+        _ = try await c.syncNow(cancel: token)
+    }
+    try check(isCancelled(c.lastSyncError()), "\(String(describing: c.lastSyncError()))")
+    try check(try c.catalogCursor() == 0)
+    // Swift does not forward task cancellation to uniffi: the sync() extension does.
+    let slow = RecordingSyncListener(delay: 0.1)
+    c.setSyncListener(listener: slow)
+    let task = Task { try await c.sync() }
+    try await waitUntil(10, "the round to start pulling") { slow.progress.contains { $0.opsReceived > 0 } }
+    task.cancel()
+    do {
+        _ = try await task.value
+        throw CheckFailed(description: "the cancelled round finished")
+    } catch let e as WarungError {
+        try check(isCancelled(e), "\(e)")
+    }
+    try await Task.sleep(nanoseconds: 300_000_000)
+    try check(try c.catalogCursor() == 0, "the cancelled round was applied")
+    c.setSyncListener(listener: nil)
+    let report = try await c.syncNow()
+    try check((try c.catalogCursor()) > 0 && (try c.catalogCursor()) == report.catalogCursor, "\(report)")
+    try check(!(try c.search(query: searchQuery("kopi"))).hits.isEmpty)
+    try check(c.lastSyncError() == nil)
 }
 
 try? FileManager.default.removeItem(at: dir)
