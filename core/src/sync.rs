@@ -580,10 +580,13 @@ impl SyncClient {
             None => self.blocking(|p| p.catalog().cursor()).await?,
         };
         let mut staging = staged.is_some();
+        let mut horizon = self.blocking(|p| p.catalog().sync_horizon()).await?;
         let mut resets = 0;
         loop {
             cancel.check()?;
-            let page = self.pull_page(Bucket::Catalog, after, None, cancel).await?;
+            let page = self
+                .pull_page(Bucket::Catalog, after, horizon, None, cancel)
+                .await?;
             if page.reset {
                 resets += 1;
                 if resets > 2 {
@@ -594,8 +597,15 @@ impl SyncClient {
                 self.blocking(|p| p.catalog().reset()).await?;
                 report.reset = true;
                 after = 0;
+                horizon = 0;
                 staging = false;
                 continue;
+            }
+            if after == 0 && page.horizon != horizon {
+                // A pull from 0 is complete against the horizon of its first page.
+                horizon = page.horizon;
+                self.blocking(move |p| p.catalog().set_sync_horizon(horizon))
+                    .await?;
             }
             let ops = page_ops(&page)?;
             progress.ops_received += ops.len() as u64;
@@ -642,7 +652,7 @@ impl SyncClient {
         loop {
             cancel.check()?;
             let page = self
-                .pull_page(Bucket::Device, after, Some(&identity.token), cancel)
+                .pull_page(Bucket::Device, after, 0, Some(&identity.token), cancel)
                 .await?;
             if page.reset {
                 // Results are kept for good and the cart op is re-written on every change, so a
@@ -688,6 +698,7 @@ impl SyncClient {
         &self,
         bucket: Bucket,
         after: u64,
+        horizon: u64,
         token: Option<&str>,
         cancel: &CancelFlag,
     ) -> Result<Page<Box<RawValue>>> {
@@ -695,9 +706,11 @@ impl SyncClient {
         let path = format!("/v1/buckets/{}/ops", bucket.as_str());
         let page: Page<Box<RawValue>> = self
             .request(cancel, || {
-                let req = self
-                    .get(&path)
-                    .query(&[("after", after), ("limit", limit as u64)]);
+                let req = self.get(&path).query(&[
+                    ("after", after),
+                    ("limit", limit as u64),
+                    ("horizon", horizon),
+                ]);
                 match token {
                     Some(t) => req.bearer_auth(t),
                     None => req,
@@ -894,6 +907,7 @@ mod tests {
             has_more: false,
             reset: false,
             head: last,
+            horizon: 0,
             remaining: 0,
         }
     }

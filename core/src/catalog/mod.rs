@@ -29,6 +29,7 @@ use text::Analyzer;
 use time::OffsetDateTime;
 
 const META_CURSOR: &str = "catalog_op_id";
+const META_HORIZON: &str = "catalog_horizon";
 
 /// What one [`Catalog::apply`] did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -199,6 +200,17 @@ impl Catalog {
         Ok(report)
     }
 
+    /// The server's compaction horizon when this catalog was pulled from 0 (see
+    /// `protocol::PullQuery::horizon`).
+    pub fn sync_horizon(&self) -> Result<u64> {
+        self.store.read(|c| meta_u64(c, META_HORIZON))
+    }
+
+    pub fn set_sync_horizon(&self, horizon: u64) -> Result<()> {
+        self.store
+            .write(|tx| meta_set(tx, META_HORIZON, &horizon.to_string()))
+    }
+
     /// Forgets the whole catalog (the server said `reset`: our cursor is older than its
     /// compaction horizon), the stage and the cursor, in one transaction. Cart lines stay and
     /// show as unavailable until the next sync brings their variants back.
@@ -211,7 +223,10 @@ impl Catalog {
                  DELETE FROM merchant;
                  DELETE FROM category;",
             )?;
-            tx.execute("DELETE FROM meta WHERE key = ?1", [META_CURSOR])?;
+            tx.execute(
+                "DELETE FROM meta WHERE key IN (?1, ?2)",
+                [META_CURSOR, META_HORIZON],
+            )?;
             Ok(())
         })?;
         self.observers.notify();

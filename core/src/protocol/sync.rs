@@ -67,6 +67,10 @@ pub struct Page<Op> {
     pub reset: bool,
     /// The bucket's latest op id when the page was read.
     pub head: u64,
+    /// The compaction horizon: tombstones at or below it are gone. A client starting from 0
+    /// keeps the horizon of its first page and sends it back as `horizon` on every later pull.
+    #[serde(default)]
+    pub horizon: u64,
     /// Ops after this page, for progress bars (exact when the page was read).
     pub remaining: u64,
 }
@@ -104,6 +108,11 @@ pub struct PullQuery {
     /// Ops per page, 1 ..= 5000 (default 1000).
     #[serde(default = "default_limit")]
     pub limit: u32,
+    /// The horizon the client's data is complete against (the `horizon` of the first page of
+    /// its pull from 0). A cursor below the current horizon gets `reset` only if this is older:
+    /// a client that started after the compaction missed no tombstone.
+    #[serde(default)]
+    pub horizon: u64,
 }
 
 fn default_limit() -> u32 {

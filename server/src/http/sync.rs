@@ -27,6 +27,11 @@ pub struct PullParams {
     /// Ops per page, 1 ..= 5000 (default 1000).
     #[param(minimum = 1, maximum = 5000)]
     pub limit: Option<u32>,
+    /// The horizon the client's data is complete against: the `horizon` of the first page of
+    /// its pull from 0 (0 or absent if unknown). A cursor below the current horizon is reset
+    /// only when this is older than it.
+    #[param(minimum = 0, maximum = 9223372036854775807_i64)]
+    pub horizon: Option<u64>,
 }
 
 /// The page of either bucket: `Page_CatalogOp` for `catalog`, `Page_DeviceOp` for `device`.
@@ -107,7 +112,10 @@ pub async fn pull(
         BucketKey::Catalog => "catalog",
         BucketKey::Device(_) => "device",
     };
-    let page = state.store.pull(key, after, limit).await?;
+    let page = state
+        .store
+        .pull(key, after, query.horizon.unwrap_or(0), limit)
+        .await?;
     state
         .metrics
         .ops_served
@@ -124,6 +132,7 @@ pub async fn pull(
         has_more: page.has_more,
         reset: page.reset,
         head: page.head,
+        horizon: page.horizon,
         remaining: page.remaining,
     }))
 }

@@ -103,6 +103,7 @@ pub struct RawPage {
     pub has_more: bool,
     pub reset: bool,
     pub head: u64,
+    pub horizon: u64,
     pub remaining: u64,
 }
 
@@ -145,8 +146,15 @@ pub trait Storage: Send + Sync + 'static {
     fn ping(&self) -> StoreFuture<'_, ()>;
 
     // ---- sync ----
-    /// Ops of `bucket` after `after`, at most `limit`.
-    fn pull(&self, bucket: BucketKey, after: u64, limit: u32) -> StoreFuture<'_, RawPage>;
+    /// Ops of `bucket` after `after`, at most `limit`; `reset` when `after` is below the
+    /// compaction horizon and the client's data is older than it (`client_horizon`).
+    fn pull(
+        &self,
+        bucket: BucketKey,
+        after: u64,
+        client_horizon: u64,
+        limit: u32,
+    ) -> StoreFuture<'_, RawPage>;
     /// Registers a device; `Conflict(device_exists)` when the id is taken.
     fn register_device(
         &self,

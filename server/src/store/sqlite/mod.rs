@@ -158,9 +158,15 @@ impl Storage for SqliteStore {
         }))
     }
 
-    fn pull(&self, bucket: BucketKey, after: u64, limit: u32) -> StoreFuture<'_, RawPage> {
+    fn pull(
+        &self,
+        bucket: BucketKey,
+        after: u64,
+        client_horizon: u64,
+        limit: u32,
+    ) -> StoreFuture<'_, RawPage> {
         let name = bucket.storage_name();
-        Box::pin(self.read(move |c| oplog::page(c, &name, after, limit)))
+        Box::pin(self.read(move |c| oplog::page(c, &name, after, client_horizon, limit)))
     }
 
     fn register_device(

@@ -127,6 +127,7 @@ pub fn page(
     conn: &Connection,
     bucket: &str,
     after: u64,
+    client_horizon: u64,
     limit: u32,
 ) -> Result<RawPage, StoreError> {
     // Cursors beyond i64 cannot exist in SQLite; clamp instead of failing the bind.
@@ -143,7 +144,10 @@ pub fn page(
             .query_row(params![bucket, cursor], |r| r.get(0))?;
         Ok(n as u64)
     };
-    if after > 0 && after < horizon {
+    // Tombstones at or below the horizon are gone. A client holding data from before that
+    // compaction (its horizon is older) may hold entities whose deletes it can no longer see;
+    // one that started from 0 since then holds none of them and just pages on.
+    if after > 0 && after < horizon && client_horizon < horizon {
         return Ok(RawPage {
             ops: Vec::new(),
             checksum: 0,
@@ -151,6 +155,7 @@ pub fn page(
             has_more: false,
             reset: true,
             head,
+            horizon,
             remaining: count_after(0)?,
         });
     }
@@ -179,6 +184,7 @@ pub fn page(
         has_more: remaining > 0,
         reset: false,
         head,
+        horizon,
         remaining,
     })
 }
