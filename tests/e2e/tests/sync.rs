@@ -415,9 +415,10 @@ fn start_child_server(dir: &str, listen: &str) -> (Child, String) {
     let stdout = child.stdout.take().unwrap();
     let mut lines = BufReader::new(stdout).lines();
     let url = loop {
+        // The test harness prints "test child_server ... " on the same line first.
         let line = lines.next().expect("server child exited").unwrap();
-        if let Some(u) = line.strip_prefix("listening on ") {
-            break u.to_string();
+        if let Some((_, u)) = line.split_once("listening on ") {
+            break u.trim().to_string();
         }
     };
     (child, url)
