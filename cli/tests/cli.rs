@@ -36,8 +36,10 @@ fn demo_runs_the_journey() {
         .unwrap();
     let stdout = ok(&out);
     for expected in [
-        "applied 1171 ops",
-        "0 applied, 1171 skipped",
+        "synced: 1171 catalog ops (cursor 1171)",
+        "synced again: 0 new ops",
+        "intents 4 applied / 0 rejected",
+        "price changed (was Rp118.000)",
         "**Kopi**",
         "expired on 2025-04-30",
         "HEMAT10 applied",
@@ -149,4 +151,51 @@ fn bad_input_gets_clear_errors() {
     std::fs::write(&bad, vec![7u8; 4096]).unwrap();
     let err = fails(&warung(&bad, &["cart", "show"]));
     assert!(err.contains("corrupt"), "{err}");
+}
+
+#[test]
+fn sync_pulls_from_a_server_and_pushes_the_cart() {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = warung_server::Config::new(dir.path().join("server"));
+    config.listen = "127.0.0.1:0".parse().unwrap();
+    config.demo = true;
+    let server = rt.block_on(warung_server::start(config)).unwrap();
+    let url = server.url();
+    let p = dir.path().join("p.db");
+
+    let first = ok(&warung(&p, &["sync", "--server", &url, "--quiet"]));
+    assert!(first.contains("synced: 1171 catalog ops"), "{first}");
+    // The device token is kept beside the profile, readable by its owner only.
+    let secrets = dir.path().join("p.secrets.json");
+    assert!(secrets.exists());
+    ok(&warung(&p, &["cart", "add", "v-0024-1", "2"]));
+    let second = ok(&warung(
+        &p,
+        &["sync", "--server", &url, "--page-limit", "7"],
+    ));
+    assert!(
+        second.contains("intents 1 applied / 0 rejected"),
+        "{second}"
+    );
+    assert!(second.contains("0 catalog ops"), "{second}");
+    let outbox = ok(&warung(&p, &["outbox"]));
+    assert!(outbox.contains("Applied"), "{outbox}");
+
+    // Bad input: a malformed URL, an out-of-range page limit, nothing listening.
+    assert!(fails(&warung(&p, &["sync", "--server", "not a url"])).contains("server URL"));
+    assert!(
+        fails(&warung(
+            &p,
+            &["sync", "--server", &url, "--page-limit", "0"]
+        ))
+        .contains("page limit")
+    );
+    rt.block_on(server.shutdown());
+    let down = fails(&warung(&p, &["sync", "--server", &url, "--quiet"]));
+    assert!(down.contains("network"), "{down}");
 }

@@ -490,3 +490,67 @@ fn server_killed_mid_run_loses_no_acknowledged_intent() {
     server.kill().unwrap();
     server.wait().unwrap();
 }
+
+#[test]
+fn a_rejected_intent_reaches_the_listener_and_never_blocks_the_queue() {
+    use std::sync::{Arc, Mutex};
+    use warung_core::sync::{RejectedIntent, SyncListener};
+
+    #[derive(Default)]
+    struct Heard(Mutex<Vec<RejectedIntent>>);
+    impl SyncListener for Heard {
+        fn on_rejected(&self, r: &RejectedIntent) {
+            self.0.lock().unwrap().push(r.clone());
+        }
+    }
+
+    let rt = rt();
+    let dir = tempfile::tempdir().unwrap();
+    let server = rt.block_on(demo_server(dir.path()));
+    let phone = Phone::open(&dir.path().join("phone"), &server.url(), 1000);
+    let heard = Arc::new(Heard::default());
+    phone.sync.set_listener(Some(heard.clone()));
+    rt.block_on(phone.sync.sync_now(&CancelFlag::new()))
+        .unwrap();
+
+    let detail = phone.profile.catalog().product("p-0024").unwrap();
+    let sold_out = detail.variants[0].id.clone();
+    let other = detail.variants[1].id.clone();
+    // The phone adds a variant while offline; meanwhile the merchant sells the last one.
+    phone.profile.cart().add(&sold_out, 1).unwrap();
+    phone.profile.cart().add(&other, 1).unwrap();
+    let (_, key) = rt
+        .block_on(server.admin().rotate_key(&detail.merchant.id))
+        .unwrap();
+    let status = http::put(
+        &server.url(),
+        &key,
+        &format!("/v1/merchant/variants/{sold_out}/stock"),
+        &serde_json::json!({"stock": 0}),
+    );
+    assert_eq!(status, 200);
+
+    let report = rt
+        .block_on(phone.sync.sync_now(&CancelFlag::new()))
+        .unwrap();
+    assert_eq!(
+        (report.intents_rejected, report.intents_applied),
+        (1, 1),
+        "{report:?}"
+    );
+    let first = heard.0.lock().unwrap().clone();
+    assert_eq!(first.len(), 1);
+    assert_eq!(first[0].reason, "out_of_stock");
+    assert_eq!(first[0].kind, "cart.set_line");
+    assert_eq!(phone.profile.outbox().pending_count().unwrap(), 0);
+    // The sold-out band reached the phone in the same round.
+    assert_eq!(
+        phone.profile.catalog().variant(&sold_out).unwrap().stock,
+        warung_core::protocol::StockBand::Out
+    );
+    // A second round re-hears nothing: the rejection ended the intent exactly once.
+    rt.block_on(phone.sync.sync_now(&CancelFlag::new()))
+        .unwrap();
+    assert_eq!(heard.0.lock().unwrap().len(), 1);
+    rt.block_on(server.shutdown());
+}
