@@ -93,6 +93,9 @@ pub enum WarungError {
     /// A sync call before [`Warung::configure_sync`].
     #[error("{0}")]
     SyncNotConfigured(String),
+    /// `configure_sync` got a URL, page size, batch size or certificate it cannot use.
+    #[error("{0}")]
+    InvalidSyncConfig(String),
     /// A bug: a panic inside the core, caught at the boundary.
     #[error("{0}")]
     Internal(String),
@@ -122,6 +125,7 @@ impl From<warung_core::Error> for WarungError {
             E::Server { .. } => WarungError::Server(m),
             E::SyncIntegrity(_) => WarungError::SyncIntegrity(m),
             E::Cancelled => WarungError::Cancelled(m),
+            E::InvalidSyncConfig(_) => WarungError::InvalidSyncConfig(m),
         }
     }
 }

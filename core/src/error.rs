@@ -87,6 +87,10 @@ pub enum Error {
 
     #[error("cancelled")]
     Cancelled,
+
+    /// A sync configuration the client cannot use (URL, page size, batch size, certificate).
+    #[error("invalid sync configuration: {0}")]
+    InvalidSyncConfig(String),
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;

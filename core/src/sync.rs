@@ -237,22 +237,23 @@ impl SyncClient {
         config: SyncConfig,
     ) -> Result<SyncClient> {
         if !(1..=crate::protocol::MAX_PAGE_LIMIT).contains(&config.page_limit) {
-            return Err(Error::InvalidQuery(format!(
+            return Err(Error::InvalidSyncConfig(format!(
                 "page limit {} is out of range (1..={})",
                 config.page_limit,
                 crate::protocol::MAX_PAGE_LIMIT
             )));
         }
         if !(1..=MAX_INTENT_BATCH as u32).contains(&config.intent_batch) {
-            return Err(Error::InvalidQuery(format!(
+            return Err(Error::InvalidSyncConfig(format!(
                 "intent batch {} is out of range (1..={MAX_INTENT_BATCH})",
                 config.intent_batch
             )));
         }
-        let url = reqwest::Url::parse(&config.server_url)
-            .map_err(|e| Error::InvalidQuery(format!("server URL {:?}: {e}", config.server_url)))?;
+        let url = reqwest::Url::parse(&config.server_url).map_err(|e| {
+            Error::InvalidSyncConfig(format!("server URL {:?}: {e}", config.server_url))
+        })?;
         if !matches!(url.scheme(), "http" | "https") {
-            return Err(Error::InvalidQuery(format!(
+            return Err(Error::InvalidSyncConfig(format!(
                 "server URL {:?} must be http or https",
                 config.server_url
             )));
@@ -263,7 +264,7 @@ impl SyncClient {
             .user_agent(concat!("warung-core/", env!("CARGO_PKG_VERSION")));
         for pem in &config.extra_root_certs_pem {
             let cert = reqwest::Certificate::from_pem(pem)
-                .map_err(|e| Error::InvalidQuery(format!("root certificate: {e}")))?;
+                .map_err(|e| Error::InvalidSyncConfig(format!("root certificate: {e}")))?;
             http = http.add_root_certificate(cert);
         }
         let http = http

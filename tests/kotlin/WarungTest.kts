@@ -424,7 +424,7 @@ test("sync: an unreachable server is a Network error, kept as the last error") {
     Thread.sleep(300)
     dead.stopBackgroundSync()
     check(dead.lastSyncError() is WarungException.Network)
-    expectThrows<WarungException> { dead.configureSync("ftp://example.com") }
+    expectThrows<WarungException.InvalidSyncConfig> { dead.configureSync("ftp://example.com") }
     expectThrows<WarungException> { dead.configureSync(serverUrl, SyncOptions(pageLimit = 0u)) }
     // A working configuration replaces the broken one.
     dead.configureSync(serverUrl)

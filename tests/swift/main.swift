@@ -483,7 +483,9 @@ await test("sync: an unreachable server is a Network error, kept as the last err
     try await Task.sleep(nanoseconds: 300_000_000)
     dead.stopBackgroundSync()
     try check(isNetwork(dead.lastSyncError()))
-    try await expectError({ _ in true }) { try dead.configureSync(serverUrl: "ftp://example.com") }
+    try await expectError({ if case .InvalidSyncConfig = $0 { return true }; return false }) {
+        try dead.configureSync(serverUrl: "ftp://example.com")
+    }
     try await expectError({ _ in true }) {
         try dead.configureSync(serverUrl: serverUrl, options: SyncOptions(pageLimit: 0))
     }
