@@ -682,13 +682,18 @@ impl SyncClient {
             if let Some(mirror) = cart {
                 report.cart_restored |= self.blocking(move |p| p.cart().restore(&mirror)).await?;
             }
-            let sent = self.blocking(|p| p.outbox().list(u32::MAX)).await?;
-            let sent: Vec<Intent> = sent.into_iter().map(|q| q.intent).collect();
-            self.record(results, &sent).await?;
-            after = page.checkpoint.op_id;
-            let cursor = after;
-            self.blocking(move |p| p.outbox().set_device_cursor(cursor))
-                .await?;
+            if !results.is_empty() {
+                // The intents' kinds, for the listener (only when there is something to hear).
+                let sent = self.blocking(|p| p.outbox().list(u32::MAX)).await?;
+                let sent: Vec<Intent> = sent.into_iter().map(|q| q.intent).collect();
+                self.record(results, &sent).await?;
+            }
+            if page.checkpoint.op_id != after {
+                after = page.checkpoint.op_id;
+                let cursor = after;
+                self.blocking(move |p| p.outbox().set_device_cursor(cursor))
+                    .await?;
+            }
             if !page.has_more {
                 return Ok(());
             }

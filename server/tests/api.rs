@@ -467,6 +467,9 @@ async fn client_mistakes_get_typed_4xx() {
         "limit=5001",
         "after=-3",
         "after=x",
+        "after=9223372036854775808",
+        "horizon=9223372036854775808",
+        "horizon=-1",
     ] {
         let r = s.get(&format!("/v1/buckets/catalog/ops?{q}"), None).await;
         assert_eq!((r.status, error_code(&r)), (400, "invalid_query"), "{q}");

@@ -88,11 +88,14 @@ pub async fn pull(
         )));
     }
     let after = query.after.unwrap_or(0);
-    if after > i64::MAX as u64 {
-        return Err(ApiFailure::invalid_query(format!(
-            "after must be at most {}",
-            i64::MAX
-        )));
+    let horizon = query.horizon.unwrap_or(0);
+    for (name, value) in [("after", after), ("horizon", horizon)] {
+        if value > i64::MAX as u64 {
+            return Err(ApiFailure::invalid_query(format!(
+                "{name} must be at most {}",
+                i64::MAX
+            )));
+        }
     }
     let key = match bucket.as_str() {
         "catalog" => BucketKey::Catalog,
@@ -112,10 +115,7 @@ pub async fn pull(
         BucketKey::Catalog => "catalog",
         BucketKey::Device(_) => "device",
     };
-    let page = state
-        .store
-        .pull(key, after, query.horizon.unwrap_or(0), limit)
-        .await?;
+    let page = state.store.pull(key, after, horizon, limit).await?;
     state
         .metrics
         .ops_served
