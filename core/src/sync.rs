@@ -26,7 +26,7 @@ use crate::Profile;
 use crate::error::{Error, Result};
 use crate::protocol::{
     ApiError, Bucket, CatalogOp, DeviceAction, DeviceInfo, DeviceOp, DeviceRegistration, Intent,
-    IntentBatch, IntentBatchResult, IntentOutcome, IntentResult, MAX_INTENT_BATCH, Page,
+    IntentBatch, IntentBatchResult, IntentOutcome, IntentResult, MAX_INTENT_BATCH, Page, PullQuery,
     RegisterDevice, page_checksum,
 };
 use crate::secrets::SecureStorage;
@@ -712,11 +712,11 @@ impl SyncClient {
         let path = format!("/v1/buckets/{}/ops", bucket.as_str());
         let page: Page<Box<RawValue>> = self
             .request(cancel, || {
-                let req = self.get(&path).query(&[
-                    ("after", after),
-                    ("limit", limit as u64),
-                    ("horizon", horizon),
-                ]);
+                let req = self.get(&path).query(&PullQuery {
+                    after,
+                    limit,
+                    horizon,
+                });
                 match token {
                     Some(t) => req.bearer_auth(t),
                     None => req,

@@ -97,21 +97,30 @@ pub fn fnv1a64(bytes: &[u8]) -> u64 {
     h
 }
 
-/// Query of a pull.
+/// Query of a pull: the client sends it, the server reads it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::IntoParams, utoipa::ToSchema))]
 #[cfg_attr(feature = "openapi", into_params(parameter_in = Query))]
 pub struct PullQuery {
     /// The client's cursor: the last op id it applied (0 for none).
     #[serde(default)]
+    #[cfg_attr(
+        feature = "openapi",
+        param(minimum = 0, maximum = 9223372036854775807_i64)
+    )]
     pub after: u64,
     /// Ops per page, 1 ..= 5000 (default 1000).
     #[serde(default = "default_limit")]
+    #[cfg_attr(feature = "openapi", param(minimum = 1, maximum = 5000))]
     pub limit: u32,
     /// The horizon the client's data is complete against (the `horizon` of the first page of
     /// its pull from 0). A cursor below the current horizon gets `reset` only if this is older:
     /// a client that started after the compaction missed no tombstone.
     #[serde(default)]
+    #[cfg_attr(
+        feature = "openapi",
+        param(minimum = 0, maximum = 9223372036854775807_i64)
+    )]
     pub horizon: u64,
 }
 

@@ -10,29 +10,10 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::http::request::Parts;
-use serde::Deserialize;
 use warung_core::protocol::{
-    ApiError, Bucket, Checkpoint, DEFAULT_PAGE_LIMIT, DeviceInfo, DeviceRegistration, IntentBatch,
-    IntentBatchResult, IntentOutcome, IntentResult, MAX_INTENT_BATCH, MAX_PAGE_LIMIT, Page,
-    RegisterDevice,
+    ApiError, Bucket, Checkpoint, DeviceInfo, DeviceRegistration, IntentBatch, IntentBatchResult,
+    IntentOutcome, IntentResult, MAX_INTENT_BATCH, MAX_PAGE_LIMIT, Page, PullQuery, RegisterDevice,
 };
-
-/// Query of `GET /v1/buckets/{bucket}/ops`.
-#[derive(Debug, Deserialize, utoipa::IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct PullParams {
-    /// The client's cursor: the last op id it applied (0 or absent for none).
-    #[param(minimum = 0, maximum = 9223372036854775807_i64)]
-    pub after: Option<u64>,
-    /// Ops per page, 1 ..= 5000 (default 1000).
-    #[param(minimum = 1, maximum = 5000)]
-    pub limit: Option<u32>,
-    /// The horizon the client's data is complete against: the `horizon` of the first page of
-    /// its pull from 0 (0 or absent if unknown). A cursor below the current horizon is reset
-    /// only when this is older than it.
-    #[param(minimum = 0, maximum = 9223372036854775807_i64)]
-    pub horizon: Option<u64>,
-}
 
 /// The page of either bucket: `Page_CatalogOp` for `catalog`, `Page_DeviceOp` for `device`.
 pub struct AnyPage;
@@ -66,7 +47,7 @@ impl utoipa::ToSchema for AnyPage {
     get,
     path = "/v1/buckets/{bucket}/ops",
     tag = "sync",
-    params(("bucket" = Bucket, Path, description = "`catalog` or `device`"), PullParams),
+    params(("bucket" = Bucket, Path, description = "`catalog` or `device`"), PullQuery),
     security((), ("device_token" = [])),
     responses(
         (status = 200, description = "A page of ops", body = AnyPage),
@@ -78,17 +59,16 @@ impl utoipa::ToSchema for AnyPage {
 pub async fn pull(
     State(state): State<AppState>,
     ApiPath(bucket): ApiPath<String>,
-    ApiQuery(query): ApiQuery<PullParams>,
+    ApiQuery(query): ApiQuery<PullQuery>,
     parts: Parts,
 ) -> Result<Json<Page<Box<serde_json::value::RawValue>>>, ApiFailure> {
-    let limit = query.limit.unwrap_or(DEFAULT_PAGE_LIMIT);
+    let limit = query.limit;
     if limit == 0 || limit > MAX_PAGE_LIMIT {
         return Err(ApiFailure::invalid_query(format!(
             "limit must be between 1 and {MAX_PAGE_LIMIT}"
         )));
     }
-    let after = query.after.unwrap_or(0);
-    let horizon = query.horizon.unwrap_or(0);
+    let (after, horizon) = (query.after, query.horizon);
     for (name, value) in [("after", after), ("horizon", horizon)] {
         if value > i64::MAX as u64 {
             return Err(ApiFailure::invalid_query(format!(
