@@ -6,7 +6,9 @@
 //! | module | what it holds |
 //! |---|---|
 //! | [`money`] | `Money` = `Decimal` + ISO 4217 currency; strict parsing, checked arithmetic, allocation, locale formatting |
-//! | [`protocol`] | the wire format shared with the server: catalog ops and intents |
+//! | [`protocol`] | the wire format shared with the server: catalog ops, intents, sync, identity |
+//! | [`phone`] | phone numbers normalised to E.164 (`08…`, `628…` → `+628…`) |
+//! | [`sms`] | the SMS command grammar (`WRG BIND <token>`) |
 //! | [`store`] | the SQLite file of one app profile: WAL, migrations, one writer, pooled readers |
 //! | [`catalog`] | offline catalog: `apply(ops)`, full-text search with filters, facets, detail, categories |
 //! | [`cart`] | the persistent cart, grouped by merchant, with vouchers |
@@ -31,7 +33,9 @@
 #[cfg(feature = "demo")]
 pub mod demo;
 pub mod money;
+pub mod phone;
 pub mod protocol;
+pub mod sms;
 pub mod synth;
 
 // The phone's side: the local store and everything on it.

@@ -153,6 +153,12 @@ pub struct ApiErrorDetail {
     /// For `sequence_gap`: the sequence number the server expects next.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expected_seq: Option<u64>,
+    /// For `pin_incorrect` / `otp_invalid`: tries left before the lock-out.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attempts_left: Option<u32>,
+    /// For `rate_limited` / `pin_locked`: seconds until a retry can succeed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retry_after_s: Option<u64>,
 }
 
 impl ApiError {
@@ -162,6 +168,8 @@ impl ApiError {
                 code: code.into(),
                 message: message.into(),
                 expected_seq: None,
+                attempts_left: None,
+                retry_after_s: None,
             },
         }
     }

@@ -4,16 +4,19 @@
 //!   strictly increasing `op_id`. The phone applies them through [`crate::catalog::Catalog::apply`].
 //! * **Up** (phone → server): [`Intent`]s written by the outbox; their payloads are [`IntentBody`].
 //! * [`sync`]: pages, checkpoints, device registration and intent batches; [`merchant`]: the
-//!   merchant API's bodies and the error body every endpoint uses.
+//!   merchant API's bodies and the error body every endpoint uses; [`identity`]: OTP,
+//!   sessions, device binding, signed requests, PIN and TOTP.
 //!
 //! Amounts are [`Money`] (`{"amount":"125000","currency":"IDR"}`), timestamps RFC 3339 strings,
 //! ratings decimal strings. No floats cross the wire.
 
+pub mod identity;
 pub mod merchant;
 #[cfg(feature = "openapi")]
 mod schemas;
 pub mod sync;
 
+pub use identity::*;
 pub use merchant::*;
 pub use sync::*;
 
