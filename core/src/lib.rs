@@ -14,6 +14,8 @@
 //! | [`catalog`] | offline catalog: `apply(ops)`, full-text search with filters, facets, detail, categories |
 //! | [`cart`] | the persistent cart, grouped by merchant, with vouchers |
 //! | [`outbox`] | intents queued for the server in the same transaction as each local change |
+//! | [`sync`] | the sync client: register, push intents, pull catalog + device buckets (feature `sync`) |
+//! | [`verify`] | identity on the phone: SMS OTP sign-in, sessions with transparent refresh, SIM-bound Ed25519 device key, signed requests, PIN, TOTP soft token (feature `sync`) |
 //! | `demo` | the bundled demo catalog (feature `demo`) |
 //! | [`synth`] | a deterministic synthetic catalog generator for benchmarks |
 //!
@@ -57,6 +59,8 @@ pub mod secrets;
 pub mod store;
 #[cfg(feature = "sync")]
 pub mod sync;
+#[cfg(feature = "sync")]
+pub mod verify;
 
 #[cfg(feature = "client")]
 pub use error::{Error, Result};
