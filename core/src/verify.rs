@@ -1136,3 +1136,895 @@ impl HasServer for StoredTotp {
         &self.server_url
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Profile;
+    use crate::protocol::ApiErrorDetail;
+    use crate::secrets::MemoryStorage;
+    use crate::sync::{RetryPolicy, SyncConfig};
+    use std::collections::HashMap;
+    use std::io::{BufRead, BufReader, Read, Write};
+    use std::sync::{Arc, Mutex};
+
+    // -- a scripted HTTP/1.1 server on loopback (one thread per connection) --
+
+    #[derive(Debug, Clone)]
+    struct Req {
+        method: String,
+        path: String,
+        headers: HashMap<String, String>,
+        body: Vec<u8>,
+    }
+
+    impl Req {
+        fn header(&self, name: &str) -> Option<&str> {
+            self.headers.get(name).map(String::as_str)
+        }
+        fn bearer(&self) -> Option<&str> {
+            self.header("authorization")?.strip_prefix("Bearer ")
+        }
+    }
+
+    type Handler = dyn Fn(&Req) -> (u16, String) + Send + Sync;
+
+    struct Fake {
+        url: String,
+        log: Arc<Mutex<Vec<Req>>>,
+    }
+
+    impl Fake {
+        fn start(handler: impl Fn(&Req) -> (u16, String) + Send + Sync + 'static) -> Fake {
+            let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+            let url = format!("http://{}", listener.local_addr().unwrap());
+            let handler: Arc<Handler> = Arc::new(handler);
+            let log = Arc::new(Mutex::new(Vec::new()));
+            let log2 = log.clone();
+            std::thread::spawn(move || {
+                for stream in listener.incoming().flatten() {
+                    let handler = handler.clone();
+                    let log = log2.clone();
+                    std::thread::spawn(move || serve_one(stream, &*handler, &log));
+                }
+            });
+            Fake { url, log }
+        }
+
+        fn requests(&self) -> Vec<Req> {
+            self.log.lock().unwrap().clone()
+        }
+
+        fn count(&self, method: &str, path: &str) -> usize {
+            self.requests()
+                .iter()
+                .filter(|r| r.method == method && r.path == path)
+                .count()
+        }
+    }
+
+    fn serve_one(stream: std::net::TcpStream, handler: &Handler, log: &Mutex<Vec<Req>>) {
+        let mut reader = BufReader::new(stream.try_clone().unwrap());
+        let mut line = String::new();
+        if reader.read_line(&mut line).unwrap_or(0) == 0 {
+            return;
+        }
+        let mut parts = line.split_whitespace();
+        let method = parts.next().unwrap_or_default().to_string();
+        let path = parts.next().unwrap_or_default().to_string();
+        let mut headers = HashMap::new();
+        loop {
+            let mut h = String::new();
+            reader.read_line(&mut h).unwrap();
+            let h = h.trim_end();
+            if h.is_empty() {
+                break;
+            }
+            if let Some((k, v)) = h.split_once(':') {
+                headers.insert(k.trim().to_ascii_lowercase(), v.trim().to_string());
+            }
+        }
+        let len: usize = headers
+            .get("content-length")
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0);
+        let mut body = vec![0; len];
+        reader.read_exact(&mut body).unwrap();
+        let req = Req {
+            method,
+            path,
+            headers,
+            body,
+        };
+        let (status, answer) = handler(&req);
+        log.lock().unwrap().push(req);
+        let mut stream = stream;
+        let _ = write!(
+            stream,
+            "HTTP/1.1 {status} X\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{answer}",
+            answer.len()
+        );
+    }
+
+    fn api_error(code: &str) -> String {
+        api_error_with(code, None, None)
+    }
+
+    fn api_error_with(
+        code: &str,
+        attempts_left: Option<u32>,
+        retry_after_s: Option<u64>,
+    ) -> String {
+        serde_json::to_string(&ApiError {
+            error: ApiErrorDetail {
+                code: code.into(),
+                message: format!("{code} (test)"),
+                expected_seq: None,
+                attempts_left,
+                retry_after_s,
+            },
+        })
+        .unwrap()
+    }
+
+    fn session_json(access: &str, refresh: &str, access_in: time::Duration) -> String {
+        let now = OffsetDateTime::now_utc();
+        serde_json::to_string(&Session {
+            user_id: "u-1".into(),
+            phone: "+6281234567890".into(),
+            device_id: "dev-1".into(),
+            access_token: access.into(),
+            access_expires_at: now + access_in,
+            refresh_token: refresh.into(),
+            refresh_expires_at: now + time::Duration::days(30),
+            new_user: false,
+        })
+        .unwrap()
+    }
+
+    fn account_json() -> String {
+        serde_json::to_string(&Account {
+            user_id: "u-1".into(),
+            phone: "+6281234567890".into(),
+            device_id: "dev-1".into(),
+            device_bound: false,
+            pin_set: false,
+            pin_locked_until: None,
+            totp_enrolled: false,
+            created_at: OffsetDateTime::UNIX_EPOCH,
+        })
+        .unwrap()
+    }
+
+    fn client_with_storage(
+        url: &str,
+        storage: Arc<MemoryStorage>,
+    ) -> (SyncClient, Arc<MemoryStorage>, tempfile::TempDir) {
+        let dir = tempfile::tempdir().unwrap();
+        let profile = Profile::open(dir.path().join("p.db"), crate::money::Currency::IDR).unwrap();
+        let mut config = SyncConfig::new(url, "cli");
+        config.retry = RetryPolicy {
+            max_attempts: 4,
+            base: Duration::from_millis(1),
+            max: Duration::from_millis(5),
+        };
+        let client = SyncClient::new(profile, storage.clone(), config).unwrap();
+        (client, storage, dir)
+    }
+
+    fn client(url: &str) -> (SyncClient, Arc<MemoryStorage>, tempfile::TempDir) {
+        client_with_storage(url, Arc::new(MemoryStorage::default()))
+    }
+
+    /// Stores a session as `verify_otp` would.
+    fn sign_in(client: &SyncClient, access: &str, refresh: &str, access_in: time::Duration) {
+        let session: Session =
+            serde_json::from_str(&session_json(access, refresh, access_in)).unwrap();
+        let stored = StoredSession::new(client.server_url(), session, SmsLanguage::En);
+        save(client.storage(), SESSION_KEY, &stored).unwrap();
+    }
+
+    fn stored_session(storage: &MemoryStorage) -> Option<StoredSession> {
+        load(storage, SESSION_KEY).unwrap()
+    }
+
+    fn new_key(client: &SyncClient, binding_id: Option<&str>) -> StoredKey {
+        let rng = ring::rand::SystemRandom::new();
+        let pkcs8 = Ed25519KeyPair::generate_pkcs8(&rng).unwrap();
+        StoredKey {
+            server_url: client.server_url().into(),
+            user_id: "u-1".into(),
+            device_id: "dev-1".into(),
+            binding_id: binding_id.map(str::to_string),
+            pkcs8: B64.encode(pkcs8.as_ref()),
+        }
+    }
+
+    // -- pure parts --
+
+    #[test]
+    fn signature_verifies_with_the_public_key_and_covers_every_field() {
+        let rng = ring::rand::SystemRandom::new();
+        let pkcs8 = Ed25519KeyPair::generate_pkcs8(&rng).unwrap();
+        let key = Ed25519KeyPair::from_pkcs8(pkcs8.as_ref()).unwrap();
+        let public = ring::signature::UnparsedPublicKey::new(
+            &ring::signature::ED25519,
+            key.public_key().as_ref().to_vec(),
+        );
+        let body = br#"{"pin":"135790"}"#;
+        let nonce = [7u8; 16];
+        let headers = sign_request(
+            &key,
+            "put",
+            "/v1/me/pin",
+            body,
+            1_700_000_000,
+            &nonce,
+            "dev-1",
+        );
+        let h: HashMap<_, _> = headers.iter().cloned().collect();
+        assert_eq!(h[DEVICE_HEADER], "dev-1");
+        assert_eq!(h[TIMESTAMP_HEADER], "1700000000");
+        assert_eq!(
+            h[NONCE_HEADER].len(),
+            22,
+            "16 bytes, base64url without padding"
+        );
+        assert_eq!(B64.decode(&h[NONCE_HEADER]).unwrap(), nonce);
+        let signature = B64.decode(&h[SIGNATURE_HEADER]).unwrap();
+        assert_eq!(signature.len(), 64);
+        let payload = |method: &str, path: &str, body: &[u8], ts: i64, nonce: &str, dev: &str| {
+            signing_payload(method, path, &sha256_hex(body), ts, nonce, dev)
+        };
+        let n = h[NONCE_HEADER].as_str();
+        public
+            .verify(
+                &payload("PUT", "/v1/me/pin", body, 1_700_000_000, n, "dev-1"),
+                &signature,
+            )
+            .expect("the server's check passes");
+        // Any changed field fails.
+        for wrong in [
+            payload("POST", "/v1/me/pin", body, 1_700_000_000, n, "dev-1"),
+            payload("PUT", "/v1/me/pin?x=1", body, 1_700_000_000, n, "dev-1"),
+            payload(
+                "PUT",
+                "/v1/me/pin",
+                br#"{"pin":"135791"}"#,
+                1_700_000_000,
+                n,
+                "dev-1",
+            ),
+            payload("PUT", "/v1/me/pin", body, 1_700_000_001, n, "dev-1"),
+            payload(
+                "PUT",
+                "/v1/me/pin",
+                body,
+                1_700_000_000,
+                "AAAAAAAAAAAAAAAAAAAAAA",
+                "dev-1",
+            ),
+            payload("PUT", "/v1/me/pin", body, 1_700_000_000, n, "dev-2"),
+        ] {
+            assert!(public.verify(&wrong, &signature).is_err());
+        }
+        assert_eq!(
+            sha256_hex(b""),
+            "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+        );
+    }
+
+    #[test]
+    fn pin_format_and_weak_pins() {
+        check_new_pin("135790").unwrap();
+        check_new_pin("123457").unwrap();
+        check_new_pin("909090").unwrap();
+        for weak in [
+            "000000", "777777", "123456", "012345", "456789", "654321", "987654",
+        ] {
+            assert_eq!(check_new_pin(weak), Err(Error::WeakPin), "{weak}");
+        }
+        for bad in [
+            "",
+            "12345",
+            "1234567",
+            "12345a",
+            " 13579",
+            "１３５７９０",
+            "١٣٥٧٩٠",
+        ] {
+            assert_eq!(check_new_pin(bad), Err(Error::InvalidPin), "{bad:?}");
+        }
+        // An existing PIN is only checked for format (it passed the weakness rule when set).
+        check_pin_format("123456").unwrap();
+    }
+
+    #[test]
+    fn step_up_digest_is_sha256_of_the_step_up_text() {
+        assert_eq!(
+            StepUpAction::PinChange.digest("u-1"),
+            sha256_hex(b"pin.change\nu-1")
+        );
+        assert_eq!(StepUpAction::PinChange.digest("u-1").len(), 64);
+        assert_ne!(
+            StepUpAction::PinChange.digest("u-1"),
+            StepUpAction::PinChange.digest("u-2")
+        );
+    }
+
+    #[test]
+    fn refresh_is_due_within_the_margin() {
+        let now = OffsetDateTime::now_utc();
+        let session: Session =
+            serde_json::from_str(&session_json("wat_a", "wrt_a", time::Duration::minutes(15)))
+                .unwrap();
+        let mut s = StoredSession::new("http://x", session, SmsLanguage::Id);
+        s.access_expires_at = now + time::Duration::seconds(61);
+        assert!(!s.refresh_due(now));
+        s.access_expires_at = now + time::Duration::seconds(60);
+        assert!(s.refresh_due(now));
+        s.access_expires_at = now - time::Duration::seconds(5);
+        assert!(s.refresh_due(now));
+        assert!(!s.refresh_expired(now));
+        s.refresh_expires_at = now;
+        assert!(s.refresh_expired(now));
+        // Tokens never reach a Debug line.
+        let debug = format!("{s:?}");
+        assert!(
+            !debug.contains("wat_a") && !debug.contains("wrt_a"),
+            "{debug}"
+        );
+    }
+
+    #[test]
+    fn server_codes_map_to_typed_errors() {
+        let answer = |status: u16, body: String, retry_after_s: Option<u64>| Answer {
+            status,
+            body: body.into_bytes(),
+            retry_after_s,
+            date: None,
+        };
+        let otp = |code: &str, attempts_left| Error::OtpRejected {
+            code: code.into(),
+            attempts_left,
+        };
+        let cases: Vec<(Answer, Error)> = vec![
+            (
+                answer(422, api_error("invalid_phone"), None),
+                Error::InvalidPhone("invalid_phone (test)".into()),
+            ),
+            (
+                answer(422, api_error("invalid_pin"), None),
+                Error::InvalidPin,
+            ),
+            (answer(422, api_error("weak_pin"), None), Error::WeakPin),
+            (
+                answer(403, api_error_with("otp_invalid", Some(3), None), None),
+                otp("otp_invalid", Some(3)),
+            ),
+            (
+                answer(403, api_error("otp_locked"), None),
+                otp("otp_locked", None),
+            ),
+            (
+                answer(403, api_error("otp_used"), None),
+                otp("otp_used", None),
+            ),
+            (
+                answer(422, api_error("invalid_code"), None),
+                otp("invalid_code", None),
+            ),
+            (
+                answer(403, api_error_with("pin_incorrect", Some(2), None), None),
+                Error::PinIncorrect { attempts_left: 2 },
+            ),
+            (
+                answer(423, api_error_with("pin_locked", None, Some(1800)), None),
+                Error::PinLocked {
+                    retry_after_s: 1800,
+                },
+            ),
+            (
+                answer(
+                    429,
+                    api_error_with("rate_limited", None, Some(17)),
+                    Some(30),
+                ),
+                Error::RateLimited { retry_after_s: 17 },
+            ),
+            // The header when the body has no figure; a non-JSON 429 too.
+            (
+                answer(429, api_error("rate_limited"), Some(30)),
+                Error::RateLimited { retry_after_s: 30 },
+            ),
+            (
+                answer(429, "slow down".into(), Some(9)),
+                Error::RateLimited { retry_after_s: 9 },
+            ),
+            (
+                answer(403, api_error("pin_not_set"), None),
+                Error::PinNotSet,
+            ),
+            (
+                answer(403, api_error("step_up_required"), None),
+                Error::StepUpRequired,
+            ),
+            (
+                answer(403, api_error("totp_not_enrolled"), None),
+                Error::TotpNotEnrolled,
+            ),
+            (
+                answer(409, api_error("totp_already_enrolled"), None),
+                Error::TotpAlreadyEnrolled,
+            ),
+            (
+                answer(403, api_error("totp_replayed"), None),
+                Error::TotpRejected {
+                    code: "totp_replayed".into(),
+                },
+            ),
+            (
+                answer(403, api_error("device_not_bound"), None),
+                Error::DeviceNotBound,
+            ),
+            (
+                answer(401, api_error("signature_stale"), None),
+                Error::SignatureRejected {
+                    code: "signature_stale".into(),
+                },
+            ),
+            (
+                answer(403, api_error("device_mismatch"), None),
+                Error::SignatureRejected {
+                    code: "device_mismatch".into(),
+                },
+            ),
+            (
+                answer(401, api_error("refresh_reused"), None),
+                Error::SessionExpired,
+            ),
+            (
+                answer(403, api_error("forbidden"), None),
+                Error::Server {
+                    status: 403,
+                    code: "forbidden".into(),
+                    message: "forbidden (test)".into(),
+                },
+            ),
+        ];
+        for (a, expected) in cases {
+            assert_eq!(
+                identity_error(&a),
+                expected,
+                "{}",
+                String::from_utf8_lossy(&a.body)
+            );
+        }
+        assert_eq!(
+            unknown_challenge(identity_error(&answer(404, api_error("not_found"), None))),
+            otp("not_found", None)
+        );
+    }
+
+    #[test]
+    fn http_dates_parse() {
+        let d = crate::sync::parse_http_date("Sun, 06 Nov 1994 08:49:37 GMT").unwrap();
+        assert_eq!(d.unix_timestamp(), 784111777);
+        assert!(crate::sync::parse_http_date("yesterday").is_none());
+    }
+
+    // -- storage, no server --
+
+    #[test]
+    fn records_belong_to_their_server_and_user() {
+        let (client, storage, _dir) = client("http://127.0.0.1:9");
+        assert!(!client.is_signed_in().unwrap());
+        assert!(!client.is_device_bound().unwrap());
+        assert_eq!(client.totp_code(0), Err(Error::TotpNotEnrolled));
+        sign_in(&client, "wat_a", "wrt_a", time::Duration::minutes(15));
+        assert!(client.is_signed_in().unwrap());
+
+        save(
+            client.storage(),
+            PENDING_DEVICE_KEY_KEY,
+            &new_key(&client, Some("b-1")),
+        )
+        .unwrap();
+        // Another binding's completion does not promote this key; its own does.
+        client.promote_pending("b-0").unwrap();
+        assert!(!client.is_device_bound().unwrap());
+        client.promote_pending("b-1").unwrap();
+        assert!(client.is_device_bound().unwrap());
+        assert!(storage.get(PENDING_DEVICE_KEY_KEY).unwrap().is_none());
+
+        let totp = StoredTotp {
+            server_url: client.server_url().into(),
+            user_id: "u-1".into(),
+            secret: otp::base32_encode(b"12345678901234567890"),
+            algorithm: "SHA1".into(),
+            digits: 6,
+            period_s: 30,
+            issuer: "Warung".into(),
+            account: "+6281234567890".into(),
+        };
+        save(client.storage(), TOTP_KEY, &totp).unwrap();
+        let code = client.totp_code(59).unwrap();
+        assert_eq!(code.code, "287082", "RFC 6238 at 59 s, 6 digits");
+        assert_eq!(code.step, 1);
+        assert_eq!(code.valid_for_s, 1);
+        assert_eq!(client.totp_code(60).unwrap().valid_for_s, 30);
+        assert!(
+            client
+                .totp_uri()
+                .unwrap()
+                .starts_with("otpauth://totp/Warung:%2B6281234567890?secret=GEZDGNBV")
+        );
+
+        // Another user signed in here: the first user's key and secret do not count…
+        let mut other: StoredSession = stored_session(&storage).unwrap();
+        other.user_id = "u-2".into();
+        save(client.storage(), SESSION_KEY, &other).unwrap();
+        assert!(!client.is_device_bound().unwrap());
+        assert_eq!(client.totp_code(59), Err(Error::TotpNotEnrolled));
+        // …and are dropped when that user signs in.
+        client.forget_other_users("u-2").unwrap();
+        assert!(storage.get(DEVICE_KEY_KEY).unwrap().is_none());
+        assert!(storage.get(TOTP_KEY).unwrap().is_none());
+
+        // A session for another server does not count.
+        let (elsewhere, _, _d2) = client_with_storage("http://127.0.0.1:10", storage.clone());
+        assert!(!elsewhere.is_signed_in().unwrap());
+        assert!(client.is_signed_in().unwrap());
+    }
+
+    // -- against a scripted server --
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn expired_access_token_is_refreshed_once_for_concurrent_calls() {
+        let refreshes = Arc::new(Mutex::new(Vec::<String>::new()));
+        let seen = refreshes.clone();
+        let fake = Fake::start(move |req| match (req.method.as_str(), req.path.as_str()) {
+            ("GET", "/v1/me") if req.bearer() == Some("wat_new") => (200, account_json()),
+            ("GET", "/v1/me") => (401, api_error("token_expired")),
+            ("POST", "/v1/auth/refresh") => {
+                let r: RefreshRequest = serde_json::from_slice(&req.body).unwrap();
+                seen.lock().unwrap().push(r.refresh_token.clone());
+                // Slow, so the second caller waits on the mutex meanwhile.
+                std::thread::sleep(Duration::from_millis(100));
+                if r.refresh_token == "wrt_1" {
+                    (
+                        200,
+                        session_json("wat_new", "wrt_2", time::Duration::minutes(15)),
+                    )
+                } else {
+                    (401, api_error("refresh_reused"))
+                }
+            }
+            _ => (404, api_error("not_found")),
+        });
+        let (client, storage, _dir) = client(&fake.url);
+        // The stored token looks valid locally; the server says it expired (reactive path).
+        sign_in(&client, "wat_old", "wrt_1", time::Duration::minutes(10));
+        let (a, b) = tokio::join!(client.account(), client.account());
+        assert_eq!(a.unwrap().user_id, "u-1");
+        assert_eq!(b.unwrap().user_id, "u-1");
+        assert_eq!(
+            *refreshes.lock().unwrap(),
+            vec!["wrt_1".to_string()],
+            "one refresh"
+        );
+        let s = stored_session(&storage).unwrap();
+        assert_eq!(
+            (s.access_token.as_str(), s.refresh_token.as_str()),
+            ("wat_new", "wrt_2")
+        );
+        assert_eq!(s.language, SmsLanguage::En, "kept across refreshes");
+        assert_eq!(
+            fake.count("GET", "/v1/me"),
+            4,
+            "each call: refused once, retried once"
+        );
+    }
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn due_token_refreshes_first_and_a_refused_refresh_signs_out() {
+        let fake = Fake::start(|req| match (req.method.as_str(), req.path.as_str()) {
+            ("POST", "/v1/auth/refresh") => (401, api_error("refresh_reused")),
+            _ => (200, account_json()),
+        });
+        let (client, storage, _dir) = client(&fake.url);
+        sign_in(&client, "wat_old", "wrt_1", time::Duration::seconds(30));
+        assert_eq!(client.account().await, Err(Error::SessionExpired));
+        assert_eq!(fake.count("GET", "/v1/me"), 0, "refreshed before the call");
+        assert_eq!(
+            fake.count("POST", "/v1/auth/refresh"),
+            1,
+            "a refused refresh is final"
+        );
+        assert!(stored_session(&storage).is_none());
+        assert!(!client.is_signed_in().unwrap());
+        assert_eq!(client.account().await, Err(Error::NotSignedIn));
+    }
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn revoked_session_is_cleared_and_not_retried() {
+        let fake = Fake::start(|_| (401, api_error("session_revoked")));
+        let (client, storage, _dir) = client(&fake.url);
+        sign_in(&client, "wat_a", "wrt_a", time::Duration::minutes(10));
+        assert_eq!(client.devices().await, Err(Error::SessionExpired));
+        assert_eq!(fake.requests().len(), 1);
+        assert!(stored_session(&storage).is_none());
+    }
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn rate_limit_is_a_typed_error_and_not_retried() {
+        let fake = Fake::start(|_| (429, api_error_with("rate_limited", None, Some(17))));
+        let (client, _storage, _dir) = client(&fake.url);
+        assert_eq!(
+            client
+                .request_otp("0812-3456-7890", OtpPurpose::Login, SmsLanguage::Id)
+                .await,
+            Err(Error::RateLimited { retry_after_s: 17 })
+        );
+        let reqs = fake.requests();
+        assert_eq!(reqs.len(), 1, "429 is not retried");
+        let sent: OtpRequest = serde_json::from_slice(&reqs[0].body).unwrap();
+        assert_eq!(sent.phone, "+6281234567890", "normalised before sending");
+        assert_eq!(sent.purpose, OtpPurpose::Login);
+        let device_id = client.blocking(|p| p.outbox().device_id()).await.unwrap();
+        assert_eq!(sent.device_id, device_id);
+        // Bad input never reaches the server.
+        assert!(matches!(
+            client
+                .request_otp("0812-34x6-7890", OtpPurpose::Login, SmsLanguage::Id)
+                .await,
+            Err(Error::InvalidPhone(_))
+        ));
+        assert!(matches!(
+            client.verify_otp("c-1", "12345").await,
+            Err(Error::OtpRejected { code, .. }) if code == "invalid_code"
+        ));
+        assert_eq!(client.set_pin("123456").await, Err(Error::WeakPin));
+        assert_eq!(client.verify_pin("12 456").await, Err(Error::InvalidPin));
+        assert_eq!(fake.requests().len(), 1);
+    }
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn sign_in_binding_and_signed_requests() {
+        // A server that keeps the bound public key and checks signatures like the real one.
+        #[derive(Default)]
+        struct State {
+            public_key: Option<Vec<u8>>,
+            nonces: Vec<String>,
+            bound: bool,
+        }
+        let state = Arc::new(Mutex::new(State::default()));
+        let st = state.clone();
+        let fake = Fake::start(move |req| {
+            let mut st = st.lock().unwrap();
+            match (req.method.as_str(), req.path.as_str()) {
+                ("POST", "/v1/auth/otp/verify") => {
+                    let v: OtpVerify = serde_json::from_slice(&req.body).unwrap();
+                    if v.code != "424242" {
+                        return (403, api_error_with("otp_invalid", Some(4), None));
+                    }
+                    let mut s: Session = serde_json::from_str(&session_json(
+                        "wat_1",
+                        "wrt_1",
+                        time::Duration::minutes(15),
+                    ))
+                    .unwrap();
+                    s.device_id = v.device_id;
+                    s.new_user = true;
+                    (
+                        200,
+                        serde_json::to_string(&OtpVerified::Session(s)).unwrap(),
+                    )
+                }
+                ("POST", "/v1/me/binding") => {
+                    let b: BindingStart = serde_json::from_slice(&req.body).unwrap();
+                    st.public_key = Some(B64.decode(b.public_key).unwrap());
+                    let i = BindingInstructions {
+                        binding_id: "b-1".into(),
+                        short_code: "3345".into(),
+                        sms_body: "WRG BIND 7F3KQ9".into(),
+                        expires_at: OffsetDateTime::now_utc() + time::Duration::minutes(10),
+                    };
+                    (201, serde_json::to_string(&i).unwrap())
+                }
+                ("GET", "/v1/me/binding/b-1") => {
+                    let state = if st.bound {
+                        BindingState::Bound
+                    } else {
+                        BindingState::Pending
+                    };
+                    // The SMS "arrives" after the first poll.
+                    st.bound = true;
+                    let s = BindingStatus {
+                        binding_id: "b-1".into(),
+                        device_id: "dev".into(),
+                        state,
+                        expires_at: OffsetDateTime::now_utc() + time::Duration::minutes(10),
+                        bound_at: None,
+                    };
+                    (200, serde_json::to_string(&s).unwrap())
+                }
+                (method, path @ ("/v1/me/pin" | "/v1/me/pin/verify")) => {
+                    let Some(sig) = req.header(SIGNATURE_HEADER) else {
+                        return (401, api_error("signature_required"));
+                    };
+                    let nonce = req.header(NONCE_HEADER).unwrap().to_string();
+                    if st.nonces.contains(&nonce) {
+                        return (401, api_error("signature_replayed"));
+                    }
+                    let payload = signing_payload(
+                        method,
+                        path,
+                        &sha256_hex(&req.body),
+                        req.header(TIMESTAMP_HEADER).unwrap().parse().unwrap(),
+                        &nonce,
+                        req.header(DEVICE_HEADER).unwrap(),
+                    );
+                    let key = ring::signature::UnparsedPublicKey::new(
+                        &ring::signature::ED25519,
+                        st.public_key.clone().unwrap(),
+                    );
+                    if key.verify(&payload, &B64.decode(sig).unwrap()).is_err() {
+                        return (401, api_error("signature_invalid"));
+                    }
+                    st.nonces.push(nonce);
+                    if path == "/v1/me/pin" {
+                        (204, String::new())
+                    } else {
+                        let pin: PinCheck = serde_json::from_slice(&req.body).unwrap();
+                        if pin.pin == "135790" {
+                            (200, r#"{"verified":true}"#.into())
+                        } else {
+                            (403, api_error_with("pin_incorrect", Some(4), None))
+                        }
+                    }
+                }
+                _ => (404, api_error("not_found")),
+            }
+        });
+        let (client, storage, _dir) = client(&fake.url);
+        assert_eq!(
+            client.verify_otp("c-1", "111111").await,
+            Err(Error::OtpRejected {
+                code: "otp_invalid".into(),
+                attempts_left: Some(4)
+            })
+        );
+        let signed_in = client.verify_otp("c-1", "424242").await.unwrap();
+        assert_eq!(
+            signed_in,
+            SignedIn {
+                user_id: "u-1".into(),
+                phone: "+6281234567890".into(),
+                new_user: true
+            }
+        );
+        let stored = stored_session(&storage).unwrap();
+        assert_eq!(stored.access_token, "wat_1");
+        let device_id = client.blocking(|p| p.outbox().device_id()).await.unwrap();
+        assert_eq!(stored.device_id, device_id);
+
+        // Not bound yet: signed calls are refused locally.
+        assert_eq!(client.set_pin("135790").await, Err(Error::DeviceNotBound));
+        let instructions = client.begin_device_binding().await.unwrap();
+        assert_eq!(instructions.sms_body, "WRG BIND 7F3KQ9");
+        assert!(!client.is_device_bound().unwrap());
+        let status = client
+            .wait_until_bound(
+                &instructions.binding_id,
+                Duration::from_secs(10),
+                &CancelFlag::new(),
+            )
+            .await
+            .unwrap();
+        assert_eq!(status.state, BindingState::Bound);
+        assert!(client.is_device_bound().unwrap());
+
+        client.set_pin("135790").await.unwrap();
+        client.verify_pin("135790").await.unwrap();
+        assert_eq!(
+            client.verify_pin("135791").await,
+            Err(Error::PinIncorrect { attempts_left: 4 })
+        );
+        let signed: Vec<Req> = fake
+            .requests()
+            .into_iter()
+            .filter(|r| r.header(SIGNATURE_HEADER).is_some())
+            .collect();
+        assert_eq!(signed.len(), 3);
+        for r in &signed {
+            assert_eq!(r.bearer(), Some("wat_1"));
+            assert_eq!(r.header(DEVICE_HEADER), Some(device_id.as_str()));
+            let ts: i64 = r.header(TIMESTAMP_HEADER).unwrap().parse().unwrap();
+            assert!((ts - OffsetDateTime::now_utc().unix_timestamp()).abs() < 60);
+        }
+        assert_eq!(
+            state.lock().unwrap().nonces.len(),
+            3,
+            "a fresh nonce per request"
+        );
+    }
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn server_saying_not_bound_drops_the_key() {
+        let fake = Fake::start(|_| (403, api_error("device_not_bound")));
+        let (client, storage, _dir) = client(&fake.url);
+        sign_in(&client, "wat_a", "wrt_a", time::Duration::minutes(10));
+        save(client.storage(), DEVICE_KEY_KEY, &new_key(&client, None)).unwrap();
+        assert!(client.is_device_bound().unwrap());
+        assert_eq!(
+            client.verify_pin("135790").await,
+            Err(Error::DeviceNotBound)
+        );
+        assert!(!client.is_device_bound().unwrap());
+        assert!(storage.get(DEVICE_KEY_KEY).unwrap().is_none());
+    }
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn binding_that_expires_or_never_arrives_is_a_typed_error() {
+        let fake = Fake::start(|req| {
+            let state = if req.path.ends_with("b-x") {
+                BindingState::Expired
+            } else {
+                BindingState::Pending
+            };
+            let s = BindingStatus {
+                binding_id: req.path.rsplit('/').next().unwrap().into(),
+                device_id: "dev-1".into(),
+                state,
+                expires_at: OffsetDateTime::now_utc(),
+                bound_at: None,
+            };
+            (200, serde_json::to_string(&s).unwrap())
+        });
+        let (client, _storage, _dir) = client(&fake.url);
+        sign_in(&client, "wat_a", "wrt_a", time::Duration::minutes(10));
+        let cancel = CancelFlag::new();
+        assert_eq!(
+            client
+                .wait_until_bound("b-x", Duration::from_secs(5), &cancel)
+                .await,
+            Err(Error::BindingFailed(BindingState::Expired))
+        );
+        assert_eq!(
+            client
+                .wait_until_bound("b-p", Duration::from_millis(500), &cancel)
+                .await,
+            Err(Error::BindingTimedOut)
+        );
+        cancel.cancel();
+        assert_eq!(
+            client
+                .wait_until_bound("b-p", Duration::from_secs(5), &cancel)
+                .await,
+            Err(Error::Cancelled)
+        );
+    }
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn sync_round_refreshes_a_due_session_only() {
+        let fake = Fake::start(|req| match req.path.as_str() {
+            "/v1/auth/refresh" => (
+                200,
+                session_json("wat_new", "wrt_2", time::Duration::minutes(15)),
+            ),
+            _ => (500, api_error("unexpected")),
+        });
+        let (client, storage, _dir) = client(&fake.url);
+        let cancel = CancelFlag::new();
+        client.refresh_session_in_round(&cancel).await.unwrap();
+        assert!(fake.requests().is_empty(), "not signed in: nothing to do");
+        sign_in(&client, "wat_a", "wrt_a", time::Duration::minutes(10));
+        client.refresh_session_in_round(&cancel).await.unwrap();
+        assert!(fake.requests().is_empty(), "not due");
+        sign_in(&client, "wat_a", "wrt_a", time::Duration::seconds(10));
+        client.refresh_session_in_round(&cancel).await.unwrap();
+        assert_eq!(fake.count("POST", "/v1/auth/refresh"), 1);
+        assert_eq!(stored_session(&storage).unwrap().access_token, "wat_new");
+    }
+}
