@@ -28,8 +28,9 @@
 //! never retried: it is [`Error::RateLimited`] with the server's wait.
 //!
 //! **Signed requests** carry the headers of [`crate::protocol::identity`] and an Ed25519
-//! signature over [`signing_payload`] (method, path and query as sent, hex SHA-256 of the exact
-//! body bytes, unix seconds, a 16-byte random nonce, the device id).
+//! signature over [`signing_payload`] (method, path and query as sent — including any path
+//! prefix of the configured server URL — hex SHA-256 of the exact body bytes, unix seconds on
+//! the server's clock, a 16-byte random nonce, the device id).
 
 use crate::error::{Error, Result};
 use crate::otp;
@@ -71,6 +72,8 @@ pub(crate) struct IdentityState {
     refresh: tokio::sync::Mutex<()>,
     /// Server clock minus local clock, in seconds (from `Date` headers).
     clock_offset_s: AtomicI64,
+    /// The language of the last OTP request, kept with the session it leads to.
+    language: std::sync::Mutex<Option<SmsLanguage>>,
 }
 
 /// The result of a register / login verification. The tokens went to secure storage.
@@ -473,6 +476,11 @@ impl SyncClient {
         let phone =
             crate::phone::normalize(phone).map_err(|e| Error::InvalidPhone(e.to_string()))?;
         let device_id = self.blocking(|p| p.outbox().device_id()).await?;
+        *self
+            .identity_state()
+            .language
+            .lock()
+            .unwrap_or_else(|p| p.into_inner()) = Some(language);
         let body = OtpRequest {
             phone,
             purpose,
@@ -516,8 +524,15 @@ impl SyncClient {
                 });
             }
         };
-        let previous: Option<StoredSession> = self.stored(SESSION_KEY)?;
-        let language = previous.map(|p| p.language).unwrap_or_default();
+        let requested = *self
+            .identity_state()
+            .language
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        let language = match requested {
+            Some(l) => l,
+            None => self.session()?.map(|p| p.language).unwrap_or_default(),
+        };
         let stored = StoredSession::new(self.server_url(), session.clone(), language);
         self.forget_other_users(&stored.user_id)?;
         save(self.storage(), SESSION_KEY, &stored)?;
@@ -1803,6 +1818,20 @@ mod tests {
         let fake = Fake::start(move |req| {
             let mut st = st.lock().unwrap();
             match (req.method.as_str(), req.path.as_str()) {
+                ("POST", "/v1/auth/otp") => {
+                    let r: OtpRequest = serde_json::from_slice(&req.body).unwrap();
+                    assert_eq!(r.language, SmsLanguage::En);
+                    let now = OffsetDateTime::now_utc();
+                    let c = OtpChallenge {
+                        challenge_id: "c-1".into(),
+                        phone: r.phone,
+                        purpose: r.purpose,
+                        expires_at: now + time::Duration::minutes(5),
+                        resend_after: now + time::Duration::seconds(30),
+                        digits: 6,
+                    };
+                    (201, serde_json::to_string(&c).unwrap())
+                }
                 ("POST", "/v1/auth/otp/verify") => {
                     let v: OtpVerify = serde_json::from_slice(&req.body).unwrap();
                     if v.code != "424242" {
@@ -1888,8 +1917,13 @@ mod tests {
             }
         });
         let (client, storage, _dir) = client(&fake.url);
+        let challenge = client
+            .request_otp("+62 812 3456 7890", OtpPurpose::Register, SmsLanguage::En)
+            .await
+            .unwrap();
+        assert_eq!(challenge.phone, "+6281234567890");
         assert_eq!(
-            client.verify_otp("c-1", "111111").await,
+            client.verify_otp(&challenge.challenge_id, "111111").await,
             Err(Error::OtpRejected {
                 code: "otp_invalid".into(),
                 attempts_left: Some(4)
@@ -1906,6 +1940,11 @@ mod tests {
         );
         let stored = stored_session(&storage).unwrap();
         assert_eq!(stored.access_token, "wat_1");
+        assert_eq!(
+            stored.language,
+            SmsLanguage::En,
+            "step-up texts follow the sign-in"
+        );
         let device_id = client.blocking(|p| p.outbox().device_id()).await.unwrap();
         assert_eq!(stored.device_id, device_id);
 
