@@ -868,7 +868,12 @@ impl SyncClient {
             Retry::Unsent,
         )
         .json(&body)?;
-        Ok(decode::<TotpVerified>(&self.call(call).await?)?.step)
+        let answer = self.call(call).await.map_err(|e| match e {
+            // The server's 422 `invalid_code` is about this TOTP code, not an SMS one.
+            Error::OtpRejected { code, .. } => Error::TotpRejected { code },
+            other => other,
+        })?;
+        Ok(decode::<TotpVerified>(&answer)?.step)
     }
 
     // -- sessions (crate) --
