@@ -91,6 +91,87 @@ pub enum Error {
     /// A sync configuration the client cannot use (URL, page size, batch size, certificate).
     #[error("invalid sync configuration: {0}")]
     InvalidSyncConfig(String),
+
+    // -- identity (see `verify`): server codes mapped to reasons the app can act on -------
+    /// Not a phone number Warung accepts (server code `invalid_phone`).
+    #[error("invalid phone number: {0}")]
+    InvalidPhone(String),
+
+    /// A PIN is exactly 6 ASCII digits (`invalid_pin`).
+    #[error("a PIN is exactly 6 digits (0-9)")]
+    InvalidPin,
+
+    /// All one digit or a straight run such as 123456 / 654321 (`weak_pin`).
+    #[error("this PIN is too easy to guess (one repeated digit or a straight run)")]
+    WeakPin,
+
+    /// The call needs a signed-in session and there is none.
+    #[error("not signed in")]
+    NotSignedIn,
+
+    /// The session ended (refresh refused, revoked, or expired): sign in again. The stored
+    /// session has been removed.
+    #[error("the session has expired; sign in again")]
+    SessionExpired,
+
+    /// The call needs a device bound to the SIM (`device_not_bound`, or no bound key here).
+    #[error("this device is not bound to the account's SIM")]
+    DeviceNotBound,
+
+    /// An SMS code was refused: `code` is `otp_invalid` (with `attempts_left`),
+    /// `otp_expired`, `otp_used`, `otp_locked`, `otp_wrong_device`, `invalid_code`,
+    /// `not_found` (unknown challenge) or `wrong_purpose`.
+    #[error("one-time code refused: {code}")]
+    OtpRejected {
+        code: String,
+        attempts_left: Option<u32>,
+    },
+
+    /// Wrong PIN (`pin_incorrect`).
+    #[error("wrong PIN ({attempts_left} attempts left)")]
+    PinIncorrect { attempts_left: u32 },
+
+    /// Too many wrong PINs: money movement is locked (`pin_locked`).
+    #[error("PIN locked; try again in {retry_after_s} s")]
+    PinLocked { retry_after_s: u64 },
+
+    /// No PIN set yet (`pin_not_set`).
+    #[error("no PIN has been set")]
+    PinNotSet,
+
+    /// The action needs a verified step-up OTP bound to it (`step_up_required`).
+    #[error("this action needs a one-time code confirmation")]
+    StepUpRequired,
+
+    /// Too many requests (HTTP 429 `rate_limited`); not retried automatically.
+    #[error("too many attempts; try again in {retry_after_s} s")]
+    RateLimited { retry_after_s: u64 },
+
+    /// No TOTP soft token enrolled (`totp_not_enrolled`, or no secret on this device).
+    #[error("no TOTP soft token is enrolled")]
+    TotpNotEnrolled,
+
+    /// The server issues the TOTP secret once (`totp_already_enrolled`).
+    #[error("a TOTP soft token is already enrolled")]
+    TotpAlreadyEnrolled,
+
+    /// A TOTP code was refused: `totp_invalid` or `totp_replayed`.
+    #[error("TOTP code refused: {code}")]
+    TotpRejected { code: String },
+
+    /// The server refused the device signature: `signature_required`, `signature_stale`
+    /// (check the phone's clock), `signature_invalid`, `signature_replayed` or
+    /// `device_mismatch`.
+    #[error("device signature refused: {code}")]
+    SignatureRejected { code: String },
+
+    /// The device binding ended without binding (expired or revoked).
+    #[error("device binding failed: {0:?}")]
+    BindingFailed(crate::protocol::BindingState),
+
+    /// No binding SMS arrived before the caller's deadline (the binding may still complete).
+    #[error("the binding SMS has not arrived yet")]
+    BindingTimedOut,
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;

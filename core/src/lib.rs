@@ -7,12 +7,15 @@
 //! |---|---|
 //! | [`money`] | `Money` = `Decimal` + ISO 4217 currency; strict parsing, checked arithmetic, allocation, locale formatting |
 //! | [`protocol`] | the wire format shared with the server: catalog ops, intents, sync, identity |
+//! | [`otp`] | HOTP / TOTP (RFC 4226 / 6238), `otpauth://` URIs, base32: shared with the server |
 //! | [`phone`] | phone numbers normalised to E.164 (`08…`, `628…` → `+628…`) |
 //! | [`sms`] | the SMS command grammar (`WRG BIND <token>`) |
 //! | [`store`] | the SQLite file of one app profile: WAL, migrations, one writer, pooled readers |
 //! | [`catalog`] | offline catalog: `apply(ops)`, full-text search with filters, facets, detail, categories |
 //! | [`cart`] | the persistent cart, grouped by merchant, with vouchers |
 //! | [`outbox`] | intents queued for the server in the same transaction as each local change |
+//! | [`sync`] | the sync client: register, push intents, pull catalog + device buckets (feature `sync`) |
+//! | [`verify`] | identity on the phone: SMS OTP sign-in, sessions with transparent refresh, SIM-bound Ed25519 device key, signed requests, PIN, TOTP soft token (feature `sync`) |
 //! | `demo` | the bundled demo catalog (feature `demo`) |
 //! | [`synth`] | a deterministic synthetic catalog generator for benchmarks |
 //!
@@ -33,6 +36,7 @@
 #[cfg(feature = "demo")]
 pub mod demo;
 pub mod money;
+pub mod otp;
 pub mod phone;
 pub mod protocol;
 pub mod sms;
@@ -55,6 +59,8 @@ pub mod secrets;
 pub mod store;
 #[cfg(feature = "sync")]
 pub mod sync;
+#[cfg(feature = "sync")]
+pub mod verify;
 
 #[cfg(feature = "client")]
 pub use error::{Error, Result};

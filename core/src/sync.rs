@@ -204,6 +204,8 @@ struct Inner {
     last_error: Mutex<Option<Error>>,
     round: tokio::sync::Mutex<()>,
     background: Mutex<Option<Background>>,
+    /// Sessions and device keys (see [`crate::verify`]).
+    identity: crate::verify::IdentityState,
 }
 
 struct Background {
@@ -280,6 +282,7 @@ impl SyncClient {
                 last_error: Mutex::new(None),
                 round: tokio::sync::Mutex::new(()),
                 background: Mutex::new(None),
+                identity: crate::verify::IdentityState::default(),
             }),
         };
         if let Some(identity) = client.identity()? {
@@ -418,6 +421,8 @@ impl SyncClient {
         };
         cancel.check()?;
         let identity = self.ensure_registered(cancel).await?;
+        // Keep a signed-in session fresh; the catalog sync works without one.
+        self.refresh_session_in_round(cancel).await?;
         self.push(&identity, cancel, &mut report, &mut progress)
             .await?;
         self.pull_catalog(cancel, &mut report, &mut progress)
@@ -729,6 +734,26 @@ impl SyncClient {
 
     // -- plumbing -------------------------------------------------------------------------
 
+    pub(crate) fn storage(&self) -> &dyn SecureStorage {
+        self.inner.storage.as_ref()
+    }
+
+    /// The configured base URL, without a trailing `/`.
+    pub(crate) fn server_url(&self) -> &str {
+        &self.inner.config.server_url
+    }
+
+    pub(crate) fn identity_state(&self) -> &crate::verify::IdentityState {
+        &self.inner.identity
+    }
+
+    /// A request to `path` (which starts with `/`) on the server.
+    pub(crate) fn http(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
+        self.inner
+            .http
+            .request(method, format!("{}{path}", self.inner.config.server_url))
+    }
+
     fn get(&self, path: &str) -> reqwest::RequestBuilder {
         self.inner
             .http
@@ -748,38 +773,64 @@ impl SyncClient {
         cancel: &CancelFlag,
         build: impl Fn() -> reqwest::RequestBuilder,
     ) -> Result<T> {
+        let answer = self.exchange(cancel, Retry::Transient, build).await?;
+        if !answer.is_success() {
+            return Err(server_error(answer.status, &answer.body));
+        }
+        serde_json::from_slice(&answer.body)
+            .map_err(|e| Error::SyncIntegrity(format!("unexpected answer: {e}")))
+    }
+
+    /// The one HTTP path of the client: sends `build()`, retrying as `retry` allows with
+    /// back-off, and returns the final answer whatever its status (the caller maps a refusal
+    /// to an error). Transport failures after the retries are [`Error::Network`].
+    pub(crate) async fn exchange(
+        &self,
+        cancel: &CancelFlag,
+        retry: Retry,
+        build: impl Fn() -> reqwest::RequestBuilder,
+    ) -> Result<Answer> {
         let policy = self.inner.config.retry;
         let mut attempt = 0;
         loop {
             cancel.check()?;
-            let failure = match build().send().await {
+            let (outcome, retryable) = match build().send().await {
                 Ok(resp) => {
-                    let status = resp.status();
-                    let bytes = resp.bytes().await;
-                    match bytes {
-                        Ok(bytes) if status.is_success() => {
-                            return serde_json::from_slice(&bytes).map_err(|e| {
-                                Error::SyncIntegrity(format!("unexpected answer: {e}"))
-                            });
-                        }
-                        Ok(bytes) => {
-                            let err = server_error(status.as_u16(), &bytes);
-                            let transient = status.is_server_error()
-                                || status.as_u16() == 429
-                                || status.as_u16() == 408;
-                            if !transient {
-                                return Err(err);
-                            }
-                            err
-                        }
-                        Err(e) => Error::Network(e.to_string()),
+                    let status = resp.status().as_u16();
+                    let headers = resp.headers();
+                    let retry_after_s = headers
+                        .get(reqwest::header::RETRY_AFTER)
+                        .and_then(|v| v.to_str().ok())
+                        .and_then(|v| v.trim().parse::<u64>().ok());
+                    let date = headers
+                        .get(reqwest::header::DATE)
+                        .and_then(|v| v.to_str().ok())
+                        .and_then(parse_http_date);
+                    match resp.bytes().await {
+                        Ok(body) => (
+                            Ok(Answer {
+                                status,
+                                body: body.to_vec(),
+                                retry_after_s,
+                                date,
+                            }),
+                            retry.retries_status(status),
+                        ),
+                        // The server answered: the request was processed.
+                        Err(e) => (
+                            Err(Error::Network(e.to_string())),
+                            !matches!(retry, Retry::Unsent),
+                        ),
                     }
                 }
-                Err(e) => Error::Network(describe(&e)),
+                Err(e) => {
+                    let retryable = !matches!(retry, Retry::Unsent) || e.is_connect();
+                    (Err(Error::Network(describe(&e))), retryable)
+                }
             };
             attempt += 1;
-            if attempt >= policy.max_attempts {
-                return Err(failure);
+            if !retryable || attempt >= policy.max_attempts {
+                return outcome;
             }
             let wait = policy.delay(attempt - 1);
             tokio::time::sleep(wait).await;
@@ -787,7 +838,7 @@ impl SyncClient {
     }
 
     /// Runs a database step off the async threads (a big checkpoint takes seconds).
-    async fn blocking<T: Send + 'static>(
+    pub(crate) async fn blocking<T: Send + 'static>(
         &self,
         f: impl FnOnce(&Profile) -> Result<T> + Send + 'static,
     ) -> Result<T> {
@@ -866,7 +917,7 @@ fn page_ops(page: &Page<Box<RawValue>>) -> Result<Vec<(u64, String)>> {
         .collect()
 }
 
-fn server_error(status: u16, body: &[u8]) -> Error {
+pub(crate) fn server_error(status: u16, body: &[u8]) -> Error {
     match serde_json::from_slice::<ApiError>(body) {
         Ok(e) => Error::Server {
             status,
@@ -879,6 +930,57 @@ fn server_error(status: u16, body: &[u8]) -> Error {
             message: String::from_utf8_lossy(&body[..body.len().min(200)]).into_owned(),
         },
     }
+}
+
+/// Which failures a request may be repeated after.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Retry {
+    /// Sync calls (idempotent by design: intents carry idempotency keys): transport errors,
+    /// 5xx, 408 and 429.
+    Transient,
+    /// Safe to repeat, but a 429 is the caller's answer, not a reason to hammer the server
+    /// (identity reads): transport errors, 5xx, 408.
+    TransientExcept429,
+    /// Not safe to repeat — it sends an SMS, consumes a code or rotates a token: only a
+    /// connection that was never made is retried.
+    Unsent,
+}
+
+impl Retry {
+    fn retries_status(self, status: u16) -> bool {
+        match self {
+            Retry::Transient => status >= 500 || status == 429 || status == 408,
+            Retry::TransientExcept429 => status >= 500 || status == 408,
+            Retry::Unsent => false,
+        }
+    }
+}
+
+/// A final HTTP answer, any status.
+#[derive(Debug, Clone)]
+pub(crate) struct Answer {
+    pub status: u16,
+    pub body: Vec<u8>,
+    /// `Retry-After` in seconds, when given.
+    pub retry_after_s: Option<u64>,
+    /// The server's clock (`Date` header), when given.
+    pub date: Option<time::OffsetDateTime>,
+}
+
+impl Answer {
+    pub fn is_success(&self) -> bool {
+        (200..300).contains(&self.status)
+    }
+}
+
+/// An HTTP `Date` (IMF-fixdate, `Sun, 06 Nov 1994 08:49:37 GMT`).
+pub(crate) fn parse_http_date(text: &str) -> Option<time::OffsetDateTime> {
+    let format = time::macros::format_description!(
+        "[weekday repr:short], [day] [month repr:short] [year] [hour]:[minute]:[second] GMT"
+    );
+    time::PrimitiveDateTime::parse(text.trim(), format)
+        .ok()
+        .map(|t| t.assume_utc())
 }
 
 /// reqwest's Display hides the cause ("error sending request"); include the chain.
