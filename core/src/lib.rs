@@ -7,6 +7,7 @@
 //! |---|---|
 //! | [`money`] | `Money` = `Decimal` + ISO 4217 currency; strict parsing, checked arithmetic, allocation, locale formatting |
 //! | [`protocol`] | the wire format shared with the server: catalog ops, intents, sync, identity |
+//! | [`otp`] | HOTP / TOTP (RFC 4226 / 6238), `otpauth://` URIs, base32: shared with the server |
 //! | [`phone`] | phone numbers normalised to E.164 (`08…`, `628…` → `+628…`) |
 //! | [`sms`] | the SMS command grammar (`WRG BIND <token>`) |
 //! | [`store`] | the SQLite file of one app profile: WAL, migrations, one writer, pooled readers |
@@ -33,6 +34,7 @@
 #[cfg(feature = "demo")]
 pub mod demo;
 pub mod money;
+pub mod otp;
 pub mod phone;
 pub mod protocol;
 pub mod sms;
