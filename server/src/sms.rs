@@ -143,6 +143,11 @@ impl HttpGateway {
                 "--sms-url {url:?} is not an http(s) URL"
             )));
         }
+        if api_key.is_empty() {
+            return Err(crate::Error::Config(
+                "the http SMS gateway needs --sms-api-key".into(),
+            ));
+        }
         let _ = rustls::crypto::ring::default_provider().install_default();
         let client = reqwest::Client::builder()
             .timeout(timeout)
