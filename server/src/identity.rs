@@ -155,7 +155,9 @@ pub fn check_new_pin(pin: &str) -> Result<(), PinProblem> {
     }
     let d: Vec<i16> = pin.bytes().map(|b| i16::from(b - b'0')).collect();
     let steps: Vec<i16> = d.windows(2).map(|w| w[1] - w[0]).collect();
-    if steps.iter().all(|s| *s == 0) || steps.iter().all(|s| *s == 1) || steps.iter().all(|s| *s == -1)
+    if steps.iter().all(|s| *s == 0)
+        || steps.iter().all(|s| *s == 1)
+        || steps.iter().all(|s| *s == -1)
     {
         return Err(PinProblem::Weak);
     }

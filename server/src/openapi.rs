@@ -68,10 +68,8 @@ impl Modify for Security {
             "access_token",
             bearer("A session's access token from POST /v1/auth/otp/verify (`wat_…`)"),
         );
-        components.add_security_scheme(
-            "dev_token",
-            bearer("The development token (`--dev-token`)"),
-        );
+        components
+            .add_security_scheme("dev_token", bearer("The development token (`--dev-token`)"));
         let header_key = |name: &str, desc: &str| {
             SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::with_description(name, desc)))
         };

@@ -182,7 +182,10 @@ impl SmsGateway for HttpGateway {
             if response.status().is_success() {
                 Ok(())
             } else {
-                Err(SmsError(format!("aggregator answered {}", response.status())))
+                Err(SmsError(format!(
+                    "aggregator answered {}",
+                    response.status()
+                )))
             }
         })
     }
@@ -213,7 +216,7 @@ pub fn bound_text() -> String {
 }
 
 fn from_hex(s: &str) -> Option<Vec<u8>> {
-    if s.len() % 2 != 0 || !s.is_ascii() {
+    if !s.len().is_multiple_of(2) || !s.is_ascii() {
         return None;
     }
     (0..s.len())
@@ -223,7 +226,12 @@ fn from_hex(s: &str) -> Option<Vec<u8>> {
 }
 
 /// Whether `signature_hex` is HMAC-SHA256(secret, `{timestamp}.{body}`) (constant time).
-pub fn inbound_signature_valid(secret: &str, timestamp: i64, body: &[u8], signature_hex: &str) -> bool {
+pub fn inbound_signature_valid(
+    secret: &str,
+    timestamp: i64,
+    body: &[u8],
+    signature_hex: &str,
+) -> bool {
     let Some(tag) = from_hex(signature_hex.trim()) else {
         return false;
     };

@@ -3,21 +3,21 @@
 //! merchant key, user access token) and the device-signed requests ([`Signed`], [`SignedJson`]).
 
 use super::AppState;
+use crate::auth::sha256;
 use crate::auth::{DEVICE_TOKEN_PREFIX, MERCHANT_KEY_PREFIX, hash_secret};
 use crate::error::ApiFailure;
-use axum::extract::rejection::JsonRejection;
-use axum::extract::{FromRequest, FromRequestParts, Request};
-use axum::http::header::AUTHORIZATION;
-use axum::http::request::Parts;
-use serde::de::DeserializeOwned;
-use serde_json::value::RawValue;
-use crate::auth::sha256;
 use crate::identity::{ACCESS_TOKEN_PREFIX, hex, is_valid_nonce, now_unix, verify_ed25519};
 use crate::store::identity::{AccessOutcome, SessionCtx};
 use axum::body::{Body, Bytes};
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::StatusCode;
+use axum::http::header::AUTHORIZATION;
+use axum::http::request::Parts;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use serde::de::DeserializeOwned;
+use serde_json::value::RawValue;
 use warung_core::protocol::{
     DEVICE_HEADER, DeviceInfo, NONCE_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER, signing_payload,
 };
@@ -211,7 +211,10 @@ pub async fn json_from_bytes<T: DeserializeOwned>(
 /// Checks a signed request (see `protocol::identity::signing_payload`), in the order the API
 /// promises: access token → device header is the session's → the device is bound → signature
 /// headers present → timestamp within the skew → Ed25519 signature → nonce unused.
-async fn verify_signed(req: Request, state: &AppState) -> Result<(SessionCtx, Parts, Bytes), ApiFailure> {
+async fn verify_signed(
+    req: Request,
+    state: &AppState,
+) -> Result<(SessionCtx, Parts, Bytes), ApiFailure> {
     let (parts, body) = req.into_parts();
     let session = UserAuth::from_parts(&parts, state).await?;
     let header = |name: &str| parts.headers.get(name).and_then(|v| v.to_str().ok());

@@ -18,8 +18,8 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use time::OffsetDateTime;
 use warung_core::protocol::{
     Account, ApiError, BindingInstructions, BindingStart, BindingStatus, DeviceList, OtpChallenge,
-    OtpPurpose, OtpRequest, OtpVerified, OtpVerify, PinCheck, PinSet, PinVerified,
-    RefreshRequest, Session, StepUpGrant, TotpCheck, TotpEnrollment, TotpVerified,
+    OtpPurpose, OtpRequest, OtpVerified, OtpVerify, PinCheck, PinSet, PinVerified, RefreshRequest,
+    Session, StepUpGrant, TotpCheck, TotpEnrollment, TotpVerified,
 };
 
 fn at(unix: i64) -> OffsetDateTime {
@@ -44,7 +44,11 @@ fn check_device_id(id: &str) -> Result<(), ApiFailure> {
 /// `invalid_phone` for a number that does not normalise.
 pub fn normalize_phone(phone: &str) -> Result<String, ApiFailure> {
     warung_core::phone::normalize(phone).map_err(|e| {
-        ApiFailure::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_phone", e.to_string())
+        ApiFailure::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_phone",
+            e.to_string(),
+        )
     })
 }
 
@@ -704,9 +708,8 @@ pub async fn verify_totp_handler(
         ));
     };
     let now = now_unix();
-    let matched =
-        warung_core::otp::verify_totp(&secret, &req.code, now.max(0) as u64, &params, 1)
-            .unwrap_or(None);
+    let matched = warung_core::otp::verify_totp(&secret, &req.code, now.max(0) as u64, &params, 1)
+        .unwrap_or(None);
     let outcome = state
         .store
         .totp_record(TotpAttempt {

@@ -97,7 +97,10 @@ pub fn router(state: AppState, limits: HttpLimits) -> Router {
         .route("/v1/me/binding", post(identity::start_binding))
         .route("/v1/me/binding/{binding_id}", get(identity::binding_status))
         .route("/v1/me/devices", get(identity::list_devices))
-        .route("/v1/me/devices/{device_id}", delete(identity::revoke_device))
+        .route(
+            "/v1/me/devices/{device_id}",
+            delete(identity::revoke_device),
+        )
         .route("/v1/me/pin", put(identity::set_pin))
         .route("/v1/me/pin/verify", post(identity::verify_pin_handler))
         .route("/v1/me/totp", post(identity::enroll_totp))

@@ -43,7 +43,12 @@ pub async fn inbound(
     };
     let bytes = raw_body(&parts, body, &state).await?;
     let header = |name: &str| parts.headers.get(name).and_then(|v| v.to_str().ok());
-    let bad = || ApiFailure::unauthenticated("bad_signature", "the delivery's signature is missing or wrong");
+    let bad = || {
+        ApiFailure::unauthenticated(
+            "bad_signature",
+            "the delivery's signature is missing or wrong",
+        )
+    };
     let timestamp: i64 = header(TIMESTAMP_HEADER)
         .and_then(|t| t.trim().parse().ok())
         .ok_or_else(bad)?;
@@ -61,7 +66,9 @@ pub async fn inbound(
     }
     let sms: InboundSms = json_from_bytes(parts, bytes, &state).await?;
     if sms.message_id.is_empty() || sms.message_id.len() > 128 {
-        return Err(ApiFailure::invalid_data("message_id must be 1 to 128 bytes"));
+        return Err(ApiFailure::invalid_data(
+            "message_id must be 1 to 128 bytes",
+        ));
     }
     let sender = warung_core::phone::normalize(&sms.from).ok();
     let command = match warung_core::sms::parse(&sms.text) {
@@ -149,7 +156,9 @@ pub async fn dev_outbox(
         &crate::auth::hash_secret(given),
         &crate::auth::hash_secret(&token),
     ) {
-        return Err(ApiFailure::unauthorized("send Authorization: Bearer <dev token>"));
+        return Err(ApiFailure::unauthorized(
+            "send Authorization: Bearer <dev token>",
+        ));
     }
     let limit = query.limit.unwrap_or(20);
     if !(1..=100).contains(&limit) {

@@ -28,8 +28,14 @@ pub struct NewOtp {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum OtpCreated {
-    Created { expires_at: i64, resend_after: i64 },
-    RateLimited { retry_after_s: u64, reason: &'static str },
+    Created {
+        expires_at: i64,
+        resend_after: i64,
+    },
+    RateLimited {
+        retry_after_s: u64,
+        reason: &'static str,
+    },
 }
 
 /// What verifying a code needs besides the challenge id.
@@ -64,9 +70,18 @@ pub enum OtpOutcome {
     Locked,
     Expired,
     WrongDevice,
-    Invalid { attempts_left: u32 },
-    Session { user_id: String, phone: String, new_user: bool },
-    StepUp { tx_digest: String, grant_expires_at: i64 },
+    Invalid {
+        attempts_left: u32,
+    },
+    Session {
+        user_id: String,
+        phone: String,
+        new_user: bool,
+    },
+    StepUp {
+        tx_digest: String,
+        grant_expires_at: i64,
+    },
 }
 
 /// The identity behind a valid access token.
@@ -120,9 +135,13 @@ pub struct NewBinding {
 /// What an inbound SMS asks for, after parsing its text.
 #[derive(Debug, Clone)]
 pub enum InboundCommand {
-    Bind { token_hash: [u8; 32] },
+    Bind {
+        token_hash: [u8; 32],
+    },
     /// Not actionable: recorded (for de-duplication) with this reason.
-    Ignore { reason: String },
+    Ignore {
+        reason: String,
+    },
 }
 
 #[derive(Debug, Clone)]
@@ -220,8 +239,7 @@ pub trait IdentityStore: Send + Sync + 'static {
     fn otp_discard(&self, challenge_id: String) -> StoreFuture<'_, ()>;
     /// Checks a code; counts a wrong one; on success creates the user/session or the grant.
     fn otp_verify(&self, attempt: OtpAttempt) -> StoreFuture<'_, OtpOutcome>;
-    fn session_by_access(&self, token_hash: [u8; 32], now: i64)
-    -> StoreFuture<'_, AccessOutcome>;
+    fn session_by_access(&self, token_hash: [u8; 32], now: i64) -> StoreFuture<'_, AccessOutcome>;
     /// Rotates a refresh token into `next` (same family).
     fn session_refresh(
         &self,
@@ -243,8 +261,7 @@ pub trait IdentityStore: Send + Sync + 'static {
     /// Records and acts on an inbound SMS (de-duplicated by message id).
     fn inbound_sms(&self, message: InboundMessage) -> StoreFuture<'_, InboundOutcome>;
     /// The bound public key of the user's device, if bound.
-    fn device_key(&self, user_id: String, device_id: String)
-    -> StoreFuture<'_, Option<Vec<u8>>>;
+    fn device_key(&self, user_id: String, device_id: String) -> StoreFuture<'_, Option<Vec<u8>>>;
     /// Records a nonce; `false` when the device used it already. Prunes nonces older than
     /// `keep_s`.
     fn use_nonce(
@@ -254,8 +271,11 @@ pub trait IdentityStore: Send + Sync + 'static {
         now: i64,
         keep_s: i64,
     ) -> StoreFuture<'_, bool>;
-    fn devices(&self, user_id: String, current_device: String)
-    -> StoreFuture<'_, Vec<DeviceSummary>>;
+    fn devices(
+        &self,
+        user_id: String,
+        current_device: String,
+    ) -> StoreFuture<'_, Vec<DeviceSummary>>;
     /// Revokes a device's binding and sessions; `NotFound` for an unknown or foreign device.
     fn revoke_device(&self, user_id: String, device_id: String, now: i64) -> StoreFuture<'_, ()>;
     fn pin_state(&self, user_id: String) -> StoreFuture<'_, PinState>;

@@ -159,7 +159,13 @@ impl Srv {
         }
     }
 
-    pub async fn call(&self, method: &str, path: &str, token: Option<&str>, body: Option<Value>) -> Resp {
+    pub async fn call(
+        &self,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> Resp {
         let mut req = self
             .http
             .request(method.parse().unwrap(), format!("{}{path}", self.url));
@@ -205,7 +211,15 @@ impl Srv {
     /// A correctly signed request by the phone's key.
     pub async fn signed(&self, p: &Phone, method: &str, path: &str, body: Option<Value>) -> Resp {
         let bytes = body.as_ref().map(|b| b.to_string()).unwrap_or_default();
-        let sig = sign(&p.key, &p.device_id, method, path, bytes.as_bytes(), now(), &nonce());
+        let sig = sign(
+            &p.key,
+            &p.device_id,
+            method,
+            path,
+            bytes.as_bytes(),
+            now(),
+            &nonce(),
+        );
         self.signed_raw(method, path, &p.access, body.as_ref(), Some(&sig))
             .await
     }
@@ -272,8 +286,8 @@ impl Srv {
         skew: i64,
         secret: &str,
     ) -> Resp {
-        let body = json!({"message_id": message_id, "from": from, "to": "3345", "text": text})
-            .to_string();
+        let body =
+            json!({"message_id": message_id, "from": from, "to": "3345", "text": text}).to_string();
         let ts = now() + skew;
         let key = ring::hmac::Key::new(ring::hmac::HMAC_SHA256, secret.as_bytes());
         let mut signed = format!("{ts}.").into_bytes();
@@ -317,7 +331,12 @@ impl Srv {
         let r = self.inbound(&p.phone, &body).await;
         assert_eq!(r.body["result"], "bound", "{}", r.text);
         let r = self
-            .call("GET", &format!("/v1/me/binding/{id}"), Some(&p.access), None)
+            .call(
+                "GET",
+                &format!("/v1/me/binding/{id}"),
+                Some(&p.access),
+                None,
+            )
             .await;
         assert_eq!(r.body["state"], "bound", "{}", r.text);
     }

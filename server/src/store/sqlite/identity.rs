@@ -3,8 +3,8 @@
 //! `Ok(outcome)`.
 
 use super::SqliteStore;
-use crate::store::StoreError;
 use crate::store::identity::*;
+use crate::store::{StoreError, StoreFuture};
 use rusqlite::{Connection, OptionalExtension, params};
 use time::OffsetDateTime;
 use warung_core::protocol::{BindingState, BindingStatus, DeviceSummary, OtpPurpose};
@@ -154,8 +154,17 @@ fn otp_verify(c: &Connection, a: &OtpAttempt) -> Result<OtpOutcome, StoreError> 
             ))
         })
         .optional()?;
-    let Some((phone, purpose, device_id, user_id, tx_digest, code_hash, expires_at, attempts, verified_at)) =
-        row
+    let Some((
+        phone,
+        purpose,
+        device_id,
+        user_id,
+        tx_digest,
+        code_hash,
+        expires_at,
+        attempts,
+        verified_at,
+    )) = row
     else {
         return Ok(OtpOutcome::NotFound);
     };
@@ -191,7 +200,9 @@ fn otp_verify(c: &Connection, a: &OtpAttempt) -> Result<OtpOutcome, StoreError> 
         )?
         .execute(params![a.challenge_id, a.now, grant_expires_at])?;
         if user_id.is_none() {
-            return Err(StoreError::Internal("step-up challenge without user".into()));
+            return Err(StoreError::Internal(
+                "step-up challenge without user".into(),
+            ));
         }
         return Ok(OtpOutcome::StepUp {
             tx_digest: tx_digest.unwrap_or_default(),
@@ -228,7 +239,16 @@ fn otp_verify(c: &Connection, a: &OtpAttempt) -> Result<OtpOutcome, StoreError> 
     })
 }
 
-type TokenRow = (String, String, i64, Option<i64>, Option<i64>, String, String, String);
+type TokenRow = (
+    String,
+    String,
+    i64,
+    Option<i64>,
+    Option<i64>,
+    String,
+    String,
+    String,
+);
 
 fn token_row(c: &Connection, hash: &[u8; 32]) -> Result<Option<TokenRow>, StoreError> {
     Ok(c.prepare_cached(
@@ -251,7 +271,12 @@ fn token_row(c: &Connection, hash: &[u8; 32]) -> Result<Option<TokenRow>, StoreE
     .optional()?)
 }
 
-fn revoke_family(c: &Connection, family_id: &str, reason: &str, now: i64) -> Result<(), StoreError> {
+fn revoke_family(
+    c: &Connection,
+    family_id: &str,
+    reason: &str,
+    now: i64,
+) -> Result<(), StoreError> {
     c.prepare_cached(
         "UPDATE session_family SET revoked_at = ?2, revoke_reason = ?3 WHERE id = ?1 AND revoked_at IS NULL",
     )?
@@ -275,7 +300,12 @@ fn revoke_device_sessions(
 }
 
 /// Revokes a device's key, its bindings and its sessions.
-fn revoke_device_all(c: &Connection, user_id: &str, device_id: &str, now: i64) -> Result<(), StoreError> {
+fn revoke_device_all(
+    c: &Connection,
+    user_id: &str,
+    device_id: &str,
+    now: i64,
+) -> Result<(), StoreError> {
     c.prepare_cached(
         "UPDATE user_device SET revoked_at = ?3 WHERE user_id = ?1 AND device_id = ?2 AND revoked_at IS NULL",
     )?
@@ -323,9 +353,7 @@ fn inbound(c: &Connection, m: &InboundMessage) -> Result<InboundOutcome, StoreEr
     }
     let sender_key = m.sender.clone().unwrap_or_else(|| m.raw_sender.clone());
     let recent: i64 = c
-        .prepare_cached(
-            "SELECT count(*) FROM inbound_sms WHERE sender = ?1 AND received_at > ?2",
-        )?
+        .prepare_cached("SELECT count(*) FROM inbound_sms WHERE sender = ?1 AND received_at > ?2")?
         .query_row(params![sender_key, m.now - 60], |r| r.get(0))?;
     let outcome = if recent >= i64::from(m.per_minute) {
         refused("rate_limited")
@@ -360,8 +388,13 @@ fn refused(reason: &str) -> InboundOutcome {
     }
 }
 
-fn bind(c: &Connection, m: &InboundMessage, token_hash: &[u8; 32]) -> Result<InboundOutcome, StoreError> {
-    let row: Option<(String, String, String, Vec<u8>, String, i64, String)> = c
+fn bind(
+    c: &Connection,
+    m: &InboundMessage,
+    token_hash: &[u8; 32],
+) -> Result<InboundOutcome, StoreError> {
+    type Row = (String, String, String, Vec<u8>, String, i64, String);
+    let row: Option<Row> = c
         .prepare_cached(
             "SELECT b.id, b.user_id, b.device_id, b.public_key, b.state, b.expires_at, u.phone
              FROM binding b JOIN user_account u ON u.id = b.user_id
@@ -512,7 +545,9 @@ fn totp_record(c: &Connection, a: &TotpAttempt) -> Result<TotpOutcome, StoreErro
             "SELECT totp_secret IS NOT NULL, totp_last_step, totp_failures, totp_window_start
              FROM user_account WHERE id = ?1",
         )?
-        .query_row([&a.user_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+        .query_row([&a.user_id], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+        })
         .optional()?;
     let Some((enrolled, last_step, failures, window_start)) = row else {
         return Err(StoreError::NotFound("no such user".into()));
@@ -604,8 +639,16 @@ impl IdentityStore for SqliteStore {
         now: i64,
     ) -> StoreFuture<'_, RefreshOutcome> {
         Box::pin(self.writer.write(move |c| {
-            let Some((family_id, kind, expires_at, rotated_at, revoked_at, user_id, device_id, phone)) =
-                token_row(c, &hash)?
+            let Some((
+                family_id,
+                kind,
+                expires_at,
+                rotated_at,
+                revoked_at,
+                user_id,
+                device_id,
+                phone,
+            )) = token_row(c, &hash)?
             else {
                 return Ok(RefreshOutcome::Unknown);
             };
@@ -746,7 +789,8 @@ impl IdentityStore for SqliteStore {
 
     fn devices(&self, user_id: String, current: String) -> StoreFuture<'_, Vec<DeviceSummary>> {
         Box::pin(self.read(move |c| {
-            let rows: Vec<(String, Option<Vec<u8>>, Option<i64>, Option<i64>, i64)> = c
+            type Row = (String, Option<Vec<u8>>, Option<i64>, Option<i64>, i64);
+            let rows: Vec<Row> = c
                 .prepare_cached(
                     "SELECT device_id, public_key, bound_at, revoked_at, last_login_at
                      FROM user_device WHERE user_id = ?1 ORDER BY last_login_at DESC, device_id",
@@ -790,7 +834,13 @@ impl IdentityStore for SqliteStore {
 
     fn pin_state(&self, user_id: String) -> StoreFuture<'_, PinState> {
         Box::pin(self.read(move |c| {
-            type Row = (Option<Vec<u8>>, Option<Vec<u8>>, Option<i64>, i64, Option<i64>);
+            type Row = (
+                Option<Vec<u8>>,
+                Option<Vec<u8>>,
+                Option<i64>,
+                i64,
+                Option<i64>,
+            );
             let row: Option<Row> = c
                 .prepare_cached(
                     "SELECT pin_hash, pin_salt, pin_iterations, pin_failures, pin_locked_until
@@ -855,10 +905,12 @@ impl IdentityStore for SqliteStore {
 
     fn totp_secret(&self, user_id: String) -> StoreFuture<'_, Option<Vec<u8>>> {
         Box::pin(self.read(move |c| {
-            Ok(c.prepare_cached("SELECT totp_secret FROM user_account WHERE id = ?1")?
-                .query_row([&user_id], |r| r.get::<_, Option<Vec<u8>>>(0))
-                .optional()?
-                .flatten())
+            Ok(
+                c.prepare_cached("SELECT totp_secret FROM user_account WHERE id = ?1")?
+                    .query_row([&user_id], |r| r.get::<_, Option<Vec<u8>>>(0))
+                    .optional()?
+                    .flatten(),
+            )
         }))
     }
 
@@ -908,5 +960,3 @@ impl IdentityStore for SqliteStore {
         }))
     }
 }
-
-use crate::store::StoreFuture;
