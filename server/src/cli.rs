@@ -1,5 +1,5 @@
 //! The `warung-server` command line: flags and environment variables, serving by default,
-//! and the admin subcommands (`merchant create|list|rotate-key`, `compact`). `main.rs` only
+//! and the admin subcommands (`merchant create|list|rotate-key`, `sms outbox`, `compact`). `main.rs` only
 //! calls [`main`].
 
 use crate::{Admin, Config, Error, TlsPaths};
@@ -66,6 +66,54 @@ pub struct ServeArgs {
     /// Request timeout in seconds.
     #[arg(long, env = "WARUNG_REQUEST_TIMEOUT", default_value_t = 30)]
     pub request_timeout: u64,
+    /// Outbound SMS: `dev` keeps messages in the database, `http` posts to an aggregator.
+    #[arg(long, env = "WARUNG_SMS_GATEWAY", value_enum, default_value_t = GatewayArg::Dev)]
+    pub sms_gateway: GatewayArg,
+    /// The aggregator's send URL (http gateway).
+    #[arg(long, env = "WARUNG_SMS_URL")]
+    pub sms_url: Option<String>,
+    /// The aggregator's API key, sent as `Authorization: Bearer` (http gateway).
+    #[arg(long, env = "WARUNG_SMS_API_KEY", hide_env_values = true)]
+    pub sms_api_key: Option<String>,
+    /// Sender id of outbound SMS.
+    #[arg(long, env = "WARUNG_SMS_SENDER_ID", default_value = "WARUNG")]
+    pub sms_sender_id: String,
+    /// The short code phones send binding SMS to.
+    #[arg(long, env = "WARUNG_SMS_SHORT_CODE", default_value = "3345")]
+    pub sms_short_code: String,
+    /// HMAC secret of inbound SMS deliveries; without it POST /v1/sms/inbound is 404.
+    #[arg(long, env = "WARUNG_SMS_INBOUND_SECRET", hide_env_values = true)]
+    pub sms_inbound_secret: Option<String>,
+    /// Enables GET /v1/dev/sms (dev gateway only) for this bearer token.
+    #[arg(long, env = "WARUNG_DEV_TOKEN", hide_env_values = true)]
+    pub dev_token: Option<String>,
+    /// Access token lifetime in seconds.
+    #[arg(long, env = "WARUNG_ACCESS_TTL_S", default_value_t = 900)]
+    pub access_ttl_s: i64,
+    /// Refresh token (session) lifetime in seconds.
+    #[arg(long, env = "WARUNG_REFRESH_TTL_S", default_value_t = 30 * 24 * 3600)]
+    pub refresh_ttl_s: i64,
+    /// SMS OTP lifetime in seconds.
+    #[arg(long, env = "WARUNG_OTP_TTL_S", default_value_t = 300)]
+    pub otp_ttl_s: i64,
+    /// Seconds before another OTP may be sent to the same phone.
+    #[arg(long, env = "WARUNG_OTP_RESEND_S", default_value_t = 30)]
+    pub otp_resend_s: i64,
+    /// Binding token lifetime in seconds.
+    #[arg(long, env = "WARUNG_BINDING_TTL_S", default_value_t = 600)]
+    pub binding_ttl_s: i64,
+    /// PBKDF2-HMAC-SHA256 iterations of new PIN hashes (default: OWASP 2023).
+    #[arg(long, env = "WARUNG_PIN_ITERATIONS", default_value_t = crate::identity::DEFAULT_PIN_ITERATIONS)]
+    pub pin_iterations: u32,
+    /// Seconds money movement stays locked after 5 wrong PINs.
+    #[arg(long, env = "WARUNG_PIN_LOCK_S", default_value_t = 1800)]
+    pub pin_lock_s: i64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum GatewayArg {
+    Dev,
+    Http,
 }
 
 #[derive(Debug, Subcommand)]
@@ -75,6 +123,9 @@ pub enum Command {
     /// Manage merchant accounts.
     #[command(subcommand)]
     Merchant(MerchantCommand),
+    /// SMS tools.
+    #[command(subcommand)]
+    Sms(SmsCommand),
     /// Delete old tombstones now.
     Compact {
         /// Keep tombstones among the newest N ops of each bucket (0: delete them all).
@@ -98,6 +149,18 @@ pub enum MerchantCommand {
     RotateKey {
         #[arg(long)]
         id: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SmsCommand {
+    /// Print the development gateway's outbox, newest first.
+    Outbox {
+        /// Only messages to this number.
+        #[arg(long)]
+        to: Option<String>,
+        #[arg(long, default_value_t = 20)]
+        limit: u32,
     },
 }
 
@@ -135,6 +198,25 @@ impl Cli {
         c.compact_keep_ops = self.serve.compact_keep_ops;
         c.body_limit = self.serve.body_limit;
         c.request_timeout = Duration::from_secs(self.serve.request_timeout.max(1));
+        let serve = &self.serve;
+        c.sms.gateway = match serve.sms_gateway {
+            GatewayArg::Dev => crate::sms::GatewayConfig::Dev,
+            GatewayArg::Http => crate::sms::GatewayConfig::Http {
+                url: serve.sms_url.clone().unwrap_or_default(),
+                api_key: serve.sms_api_key.clone().unwrap_or_default(),
+            },
+        };
+        c.sms.sender_id = serve.sms_sender_id.clone();
+        c.sms.short_code = serve.sms_short_code.clone();
+        c.sms.inbound_secret = serve.sms_inbound_secret.clone().filter(|s| !s.is_empty());
+        c.sms.dev_token = serve.dev_token.clone().filter(|s| !s.is_empty());
+        c.identity.access_ttl_s = serve.access_ttl_s.max(1);
+        c.identity.refresh_ttl_s = serve.refresh_ttl_s.max(1);
+        c.identity.otp_ttl_s = serve.otp_ttl_s.max(1);
+        c.identity.otp_resend_s = serve.otp_resend_s.max(0);
+        c.identity.binding_ttl_s = serve.binding_ttl_s.max(1);
+        c.identity.pin_iterations = serve.pin_iterations.max(1);
+        c.identity.pin_lock_s = serve.pin_lock_s.max(1);
         c
     }
 }
@@ -234,6 +316,21 @@ async fn run(cli: Cli) -> Result<(), Error> {
             let (account, key) = admin.rotate_key(&id).await?;
             out(&format!("merchant id: {}\napi key:     {key}", account.id));
             out("(the previous key no longer works)");
+            Ok(())
+        }
+        Some(Command::Sms(SmsCommand::Outbox { to, limit })) => {
+            let admin = Admin::open(&config).await?;
+            let messages = admin.dev_sms_outbox(to.as_deref(), limit).await?;
+            if messages.is_empty() {
+                out("(no messages)");
+            }
+            for m in messages {
+                let at = m
+                    .created_at
+                    .format(&time::format_description::well_known::Rfc3339)
+                    .unwrap_or_default();
+                out(&format!("{at}  {} -> {}  {}", m.sender, m.to, m.text));
+            }
             Ok(())
         }
         Some(Command::Compact { horizon_ops }) => {

@@ -40,6 +40,34 @@ impl ApiFailure {
         ApiFailure::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_data", message)
     }
 
+    /// 403 with a code.
+    pub fn forbidden(code: &str, message: impl Into<String>) -> ApiFailure {
+        ApiFailure::new(StatusCode::FORBIDDEN, code, message)
+    }
+
+    /// 401 with a code.
+    pub fn unauthenticated(code: &str, message: impl Into<String>) -> ApiFailure {
+        ApiFailure::new(StatusCode::UNAUTHORIZED, code, message)
+    }
+
+    /// 429 `rate_limited` with `retry_after_s` (and a `Retry-After` header).
+    pub fn rate_limited(retry_after_s: u64, message: impl Into<String>) -> ApiFailure {
+        ApiFailure::new(StatusCode::TOO_MANY_REQUESTS, "rate_limited", message)
+            .retry_after(retry_after_s)
+    }
+
+    /// Adds `retry_after_s` (answered with a `Retry-After` header too).
+    pub fn retry_after(mut self, seconds: u64) -> ApiFailure {
+        self.body.error.retry_after_s = Some(seconds.max(1));
+        self
+    }
+
+    /// Adds `attempts_left`.
+    pub fn attempts_left(mut self, left: u32) -> ApiFailure {
+        self.body.error.attempts_left = Some(left);
+        self
+    }
+
     /// The generic body for a bare status (fallbacks, timeouts, layers that answer alone).
     pub fn for_status(status: StatusCode) -> ApiFailure {
         let (code, message) = match status {
@@ -64,7 +92,15 @@ impl ApiFailure {
 
 impl IntoResponse for ApiFailure {
     fn into_response(self) -> Response {
-        (self.status, axum::Json(self.body)).into_response()
+        let retry = self.body.error.retry_after_s;
+        let mut response = (self.status, axum::Json(self.body)).into_response();
+        if let Some(seconds) = retry {
+            response.headers_mut().insert(
+                axum::http::header::RETRY_AFTER,
+                axum::http::HeaderValue::from(seconds),
+            );
+        }
+        response
     }
 }
 

@@ -12,6 +12,8 @@
 //! | [`metrics`] | Prometheus metrics |
 //! | [`auth`] | merchant keys and device tokens: CSPRNG secrets stored as SHA-256 |
 //! | [`validate`] | merchant input checks (422 `invalid_data`) |
+//! | [`identity`] | SMS OTP, sessions, SIM binding, signed requests, PIN (PBKDF2): rules and knobs |
+//! | [`sms`] | the SMS gateway boundary (dev outbox, HTTP aggregator), texts, inbound HMAC |
 //! | [`cli`] | the `warung-server` command line (serve and admin subcommands) |
 //!
 //! Embedding (tests, benchmarks, the CLI's in-process demo):
@@ -32,9 +34,11 @@ pub mod auth;
 pub mod cli;
 pub mod error;
 pub mod http;
+pub mod identity;
 pub mod intents;
 pub mod metrics;
 pub mod openapi;
+pub mod sms;
 pub mod store;
 pub mod validate;
 
@@ -86,6 +90,10 @@ pub struct Config {
     pub request_timeout: Duration,
     /// How long shutdown waits for in-flight requests.
     pub shutdown_grace: Duration,
+    /// Lifetimes and limits of OTP, sessions, binding, PIN and TOTP.
+    pub identity: identity::IdentityConfig,
+    /// SMS gateway, short code, sender id, inbound secret, dev token.
+    pub sms: sms::SmsConfig,
 }
 
 impl Config {
@@ -101,6 +109,8 @@ impl Config {
             body_limit: 1024 * 1024,
             request_timeout: Duration::from_secs(30),
             shutdown_grace: Duration::from_secs(30),
+            identity: identity::IdentityConfig::default(),
+            sms: sms::SmsConfig::default(),
         }
     }
 
@@ -204,6 +214,33 @@ impl Admin {
     /// Deletes tombstones older than the newest `keep_ops` ops of each bucket.
     pub async fn compact(&self, keep_ops: u64) -> Result<CompactReport, Error> {
         Ok(self.store.compact(keep_ops).await?)
+    }
+
+    /// The development gateway's outbox, newest first (`to`: any accepted spelling of a
+    /// number; `None`: every recipient).
+    pub async fn dev_sms_outbox(
+        &self,
+        to: Option<&str>,
+        limit: u32,
+    ) -> Result<Vec<store::identity::DevSms>, Error> {
+        let to = to
+            .map(|t| {
+                warung_core::phone::normalize(t)
+                    .map_err(|e| Error::Config(format!("--to {t:?}: {e}")))
+            })
+            .transpose()?;
+        Ok(self.store.dev_sms_list(to, limit.clamp(1, 1000)).await?)
+    }
+
+    /// The newest OTP code sent to `to` by the development gateway, if any (tests, demo).
+    pub async fn latest_dev_otp(&self, to: &str) -> Result<Option<String>, Error> {
+        let messages = self.dev_sms_outbox(Some(to), 20).await?;
+        Ok(messages.iter().find_map(|m| {
+            m.text
+                .split(|c: char| !c.is_ascii_digit())
+                .find(|w| w.len() == warung_core::protocol::OTP_DIGITS)
+                .map(str::to_owned)
+        }))
     }
 
     /// Group-commit counters of this process's writer.
@@ -312,6 +349,9 @@ pub async fn start(config: Config) -> Result<RunningServer, Error> {
         store: store.clone(),
         metrics: Arc::new(metrics::Metrics::new()),
         openapi: Arc::new(openapi::document_with_categories(&category_ids)),
+        identity: Arc::new(config.identity.clone()),
+        sms: sms::gateway(&config.sms, store.clone())?,
+        sms_config: Arc::new(config.sms.clone()),
     };
     let app = http::router(
         state,

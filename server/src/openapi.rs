@@ -6,8 +6,8 @@
 //! content type, 422 wrong types): extractors produce them before a handler runs, and a
 //! schema-driven tester must find each status it can see documented.
 
-use crate::http::{self, merchant, sync};
-use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
+use crate::http::{self, identity, merchant, sms, sync};
+use utoipa::openapi::security::{ApiKey, ApiKeyValue, Http, HttpAuthScheme, SecurityScheme};
 use utoipa::openapi::{OpenApi as Doc, RefOr, Response, ResponseBuilder};
 use utoipa::{Modify, OpenApi};
 use warung_core::protocol::{CatalogOp, DeviceOp, Page};
@@ -16,7 +16,7 @@ use warung_core::protocol::{CatalogOp, DeviceOp, Page};
 #[openapi(
     info(
         title = "Warung sync server",
-        description = "Catalog delta sync, the intent pipeline and the merchant API. Every error is `{\"error\":{\"code\":…,\"message\":…}}`."
+        description = "Catalog delta sync, the intent pipeline, the merchant API and identity (SMS OTP, SIM-bound devices, PIN, TOTP). Every error is `{\"error\":{\"code\":…,\"message\":…}}`."
     ),
     paths(
         http::healthz, http::readyz, http::metrics, http::openapi,
@@ -26,6 +26,11 @@ use warung_core::protocol::{CatalogOp, DeviceOp, Page};
         merchant::put_product, merchant::delete_product, merchant::create_variant,
         merchant::put_variant, merchant::delete_variant, merchant::put_stock,
         merchant::put_prices,
+        identity::request_otp, identity::verify_otp, identity::refresh, identity::logout,
+        identity::me, identity::start_binding, identity::binding_status, identity::list_devices,
+        identity::revoke_device, identity::set_pin, identity::verify_pin_handler,
+        identity::enroll_totp, identity::verify_totp_handler,
+        sms::inbound, sms::dev_outbox,
     ),
     components(schemas(
         Page<CatalogOp>, Page<DeviceOp>, warung_core::protocol::ApiError, warung_core::protocol::Bucket
@@ -34,6 +39,8 @@ use warung_core::protocol::{CatalogOp, DeviceOp, Page};
     tags(
         (name = "sync", description = "Buckets, devices and intents (the phone's API)"),
         (name = "merchant", description = "The merchant API (Bearer merchant key)"),
+        (name = "identity", description = "SMS OTP, sessions, SIM binding, devices, PIN, TOTP (Bearer access token; some signed by the bound device)"),
+        (name = "sms", description = "The aggregator's inbound webhook (HMAC) and the development outbox"),
         (name = "operations", description = "Health, readiness, metrics, this document"),
     )
 )]
@@ -56,6 +63,29 @@ impl Modify for Security {
         components.add_security_scheme(
             "merchant_key",
             bearer("A merchant API key from `warung-server merchant create` (`wmk_…`)"),
+        );
+        components.add_security_scheme(
+            "access_token",
+            bearer("A session's access token from POST /v1/auth/otp/verify (`wat_…`)"),
+        );
+        components
+            .add_security_scheme("dev_token", bearer("The development token (`--dev-token`)"));
+        let header_key = |name: &str, desc: &str| {
+            SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::with_description(name, desc)))
+        };
+        components.add_security_scheme(
+            "device_signature",
+            header_key(
+                "x-warung-signature",
+                "Ed25519 signature by the bound device key over the signing payload, with x-warung-device, x-warung-timestamp and x-warung-nonce",
+            ),
+        );
+        components.add_security_scheme(
+            "sms_hmac",
+            header_key(
+                "x-warung-sms-signature",
+                "Hex HMAC-SHA256 of `{x-warung-timestamp}.{body}` with the inbound secret",
+            ),
         );
     }
 }

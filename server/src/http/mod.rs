@@ -7,7 +7,9 @@
 //! `DefaultBodyLimit`, so an oversized body is a 413 with the JSON error body.
 
 pub mod extract;
+pub mod identity;
 pub mod merchant;
+pub mod sms;
 pub mod sync;
 
 use crate::error::ApiFailure;
@@ -19,7 +21,7 @@ use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post, put};
+use axum::routing::{delete, get, post, put};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tower_http::catch_panic::CatchPanicLayer;
@@ -34,6 +36,11 @@ pub struct AppState {
     pub store: Arc<dyn Storage>,
     pub metrics: Arc<Metrics>,
     pub openapi: Arc<String>,
+    /// Lifetimes and limits of the identity flows.
+    pub identity: Arc<crate::identity::IdentityConfig>,
+    /// The outbound SMS gateway.
+    pub sms: Arc<dyn crate::sms::SmsGateway>,
+    pub sms_config: Arc<crate::sms::SmsConfig>,
 }
 
 /// Limits of the HTTP layer.
@@ -82,6 +89,24 @@ pub fn router(state: AppState, limits: HttpLimits) -> Router {
             "/v1/merchant/variants/{id}/prices",
             put(merchant::put_prices),
         )
+        .route("/v1/auth/otp", post(identity::request_otp))
+        .route("/v1/auth/otp/verify", post(identity::verify_otp))
+        .route("/v1/auth/refresh", post(identity::refresh))
+        .route("/v1/auth/logout", post(identity::logout))
+        .route("/v1/me", get(identity::me))
+        .route("/v1/me/binding", post(identity::start_binding))
+        .route("/v1/me/binding/{binding_id}", get(identity::binding_status))
+        .route("/v1/me/devices", get(identity::list_devices))
+        .route(
+            "/v1/me/devices/{device_id}",
+            delete(identity::revoke_device),
+        )
+        .route("/v1/me/pin", put(identity::set_pin))
+        .route("/v1/me/pin/verify", post(identity::verify_pin_handler))
+        .route("/v1/me/totp", post(identity::enroll_totp))
+        .route("/v1/me/totp/verify", post(identity::verify_totp_handler))
+        .route("/v1/sms/inbound", post(sms::inbound))
+        .route("/v1/dev/sms", get(sms::dev_outbox))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .with_state(state.clone());

@@ -7,7 +7,10 @@
 //!
 //! Authentication secrets reach the store only as SHA-256 hashes ([`crate::auth`]).
 
+pub mod identity;
 pub mod sqlite;
+
+pub use identity::IdentityStore;
 
 use std::future::Future;
 use std::pin::Pin;
@@ -141,7 +144,7 @@ pub struct WriterStats {
 }
 
 /// The domain operations of the server. Object-safe (`Arc<dyn Storage>`).
-pub trait Storage: Send + Sync + 'static {
+pub trait Storage: IdentityStore + Send + Sync + 'static {
     /// The database answers (readiness).
     fn ping(&self) -> StoreFuture<'_, ()>;
 

@@ -9,6 +9,8 @@
 //!   read transaction (a consistent snapshot).
 
 mod catalog;
+mod identity;
+pub(crate) use identity::ct_eq;
 mod intents;
 mod oplog;
 mod writer;
@@ -29,7 +31,10 @@ use warung_core::protocol::{
 use writer::Writer;
 
 /// The migrations, in order; migration `i` brings the schema to `user_version = i + 1`.
-const MIGRATIONS: &[&str] = &[include_str!("../../../migrations/0001_init.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("../../../migrations/0001_init.sql"),
+    include_str!("../../../migrations/0002_identity.sql"),
+];
 
 const READERS: usize = 4;
 

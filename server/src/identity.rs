@@ -1,0 +1,254 @@
+//! Identity and verification rules, independent of HTTP and storage: SMS OTP codes, session
+//! tokens, SIM-binding tokens, Ed25519 signed requests, PINs (PBKDF2) and the knobs of all of
+//! them ([`IdentityConfig`]).
+//!
+//! Why here: the handlers (`http::identity`) stay thin and the store sees only hashes. Every
+//! random value comes from `ring`'s `SystemRandom` (the OS CSPRNG); every comparison of a
+//! secret-derived value is constant-time (`ring::pbkdf2::verify`, `ring::signature`, or
+//! [`ct_eq`] over SHA-256 digests).
+
+use ring::rand::{SecureRandom, SystemRandom};
+use std::num::NonZeroU32;
+use warung_core::protocol::{OTP_DIGITS, PIN_DIGITS};
+
+/// Prefix of access tokens (`Authorization: Bearer wat_…`).
+pub const ACCESS_TOKEN_PREFIX: &str = "wat_";
+/// Prefix of refresh tokens.
+pub const REFRESH_TOKEN_PREFIX: &str = "wrt_";
+/// PBKDF2 iterations of a new PIN hash: OWASP's 2023 figure for PBKDF2-HMAC-SHA256.
+pub const DEFAULT_PIN_ITERATIONS: u32 = 600_000;
+/// The action a PIN change's step-up OTP is bound to.
+pub const PIN_CHANGE_ACTION: &str = "pin.change";
+
+/// Lifetimes and limits of the identity flows.
+#[derive(Debug, Clone)]
+pub struct IdentityConfig {
+    pub access_ttl_s: i64,
+    pub refresh_ttl_s: i64,
+    pub otp_ttl_s: i64,
+    /// No second code for a phone within this many seconds.
+    pub otp_resend_s: i64,
+    pub otp_max_attempts: u32,
+    pub otp_per_phone_hour: u32,
+    pub otp_per_device_hour: u32,
+    /// How long a verified step-up OTP may be used.
+    pub step_up_ttl_s: i64,
+    pub binding_ttl_s: i64,
+    pub pin_iterations: u32,
+    pub pin_max_attempts: u32,
+    pub pin_lock_s: i64,
+    pub totp_max_failures: u32,
+    pub totp_window_s: i64,
+    /// Inbound SMS per sender per minute.
+    pub inbound_per_minute: u32,
+    /// Largest |now − timestamp| of a signed request or an inbound delivery.
+    pub max_clock_skew_s: i64,
+}
+
+impl Default for IdentityConfig {
+    fn default() -> IdentityConfig {
+        IdentityConfig {
+            access_ttl_s: 15 * 60,
+            refresh_ttl_s: 30 * 24 * 3600,
+            otp_ttl_s: 5 * 60,
+            otp_resend_s: 30,
+            otp_max_attempts: 5,
+            otp_per_phone_hour: 5,
+            otp_per_device_hour: 10,
+            step_up_ttl_s: 5 * 60,
+            binding_ttl_s: 10 * 60,
+            pin_iterations: DEFAULT_PIN_ITERATIONS,
+            pin_max_attempts: 5,
+            pin_lock_s: 30 * 60,
+            totp_max_failures: 5,
+            totp_window_s: 5 * 60,
+            inbound_per_minute: 10,
+            max_clock_skew_s: warung_core::protocol::MAX_CLOCK_SKEW_SECS,
+        }
+    }
+}
+
+/// Unix seconds now.
+pub fn now_unix() -> i64 {
+    time::OffsetDateTime::now_utc().unix_timestamp()
+}
+
+/// Fills `buf` from the OS CSPRNG.
+pub fn random_bytes(buf: &mut [u8]) {
+    SystemRandom::new()
+        .fill(buf)
+        .expect("the operating system's CSPRNG failed");
+}
+
+/// A uniformly random index below `n` (rejection sampling: no modulo bias).
+fn random_below(n: u8) -> u8 {
+    let limit = 256 - (256 % u16::from(n));
+    loop {
+        let mut b = [0u8; 1];
+        random_bytes(&mut b);
+        if u16::from(b[0]) < limit {
+            return b[0] % n;
+        }
+    }
+}
+
+/// A fresh 6-digit OTP code.
+pub fn new_otp_code() -> String {
+    (0..OTP_DIGITS)
+        .map(|_| char::from(b'0' + random_below(10)))
+        .collect()
+}
+
+/// What the store keeps of a code: SHA-256(challenge_id ":" code).
+pub fn otp_code_hash(challenge_id: &str, code: &str) -> [u8; 32] {
+    crate::auth::sha256(format!("{challenge_id}:{code}").as_bytes())
+}
+
+/// A fresh binding token from `sms::BIND_TOKEN_ALPHABET`.
+pub fn new_bind_token() -> String {
+    let alphabet = warung_core::sms::BIND_TOKEN_ALPHABET;
+    (0..warung_core::sms::BIND_TOKEN_LEN)
+        .map(|_| char::from(alphabet[random_below(alphabet.len() as u8) as usize]))
+        .collect()
+}
+
+/// Exactly `n` ASCII digits (`٣` and `３` are not).
+pub fn is_ascii_digits(s: &str, n: usize) -> bool {
+    s.len() == n && s.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// Lowercase hex.
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Lowercase hex of 64 characters (a SHA-256).
+pub fn is_sha256_hex(s: &str) -> bool {
+    s.len() == 64 && s.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+}
+
+/// The digest a PIN change's step-up OTP must be bound to.
+pub fn pin_change_digest(user_id: &str) -> String {
+    hex(&crate::auth::sha256(
+        warung_core::protocol::step_up_text(PIN_CHANGE_ACTION, user_id).as_bytes(),
+    ))
+}
+
+/// Constant-time equality (same length inputs; different lengths are unequal).
+pub fn ct_eq(a: &[u8], b: &[u8]) -> bool {
+    crate::store::sqlite::ct_eq(a, b)
+}
+
+/// Why a PIN is refused before it is hashed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PinProblem {
+    /// Not exactly 6 ASCII digits (`invalid_pin`).
+    Format,
+    /// All one digit or a straight run (`weak_pin`).
+    Weak,
+}
+
+/// Checks a new PIN.
+pub fn check_new_pin(pin: &str) -> Result<(), PinProblem> {
+    if !is_ascii_digits(pin, PIN_DIGITS) {
+        return Err(PinProblem::Format);
+    }
+    let d: Vec<i16> = pin.bytes().map(|b| i16::from(b - b'0')).collect();
+    let steps: Vec<i16> = d.windows(2).map(|w| w[1] - w[0]).collect();
+    if steps.iter().all(|s| *s == 0)
+        || steps.iter().all(|s| *s == 1)
+        || steps.iter().all(|s| *s == -1)
+    {
+        return Err(PinProblem::Weak);
+    }
+    Ok(())
+}
+
+fn iterations(n: u32) -> NonZeroU32 {
+    NonZeroU32::new(n.max(1)).unwrap_or(NonZeroU32::MIN)
+}
+
+/// PBKDF2-HMAC-SHA256 of a PIN with a fresh 16-byte salt: (hash, salt). CPU-heavy: call it
+/// from `spawn_blocking`.
+pub fn hash_pin(pin: &str, iterations_count: u32) -> (Vec<u8>, Vec<u8>) {
+    let mut salt = [0u8; 16];
+    random_bytes(&mut salt);
+    let mut out = [0u8; 32];
+    ring::pbkdf2::derive(
+        ring::pbkdf2::PBKDF2_HMAC_SHA256,
+        iterations(iterations_count),
+        &salt,
+        pin.as_bytes(),
+        &mut out,
+    );
+    (out.to_vec(), salt.to_vec())
+}
+
+/// Whether `pin` matches a stored hash (constant-time, inside ring). CPU-heavy.
+pub fn verify_pin(pin: &str, hash: &[u8], salt: &[u8], iterations_count: u32) -> bool {
+    ring::pbkdf2::verify(
+        ring::pbkdf2::PBKDF2_HMAC_SHA256,
+        iterations(iterations_count),
+        salt,
+        pin.as_bytes(),
+        hash,
+    )
+    .is_ok()
+}
+
+/// Verifies an Ed25519 signature by a 32-byte public key.
+pub fn verify_ed25519(public_key: &[u8], message: &[u8], signature: &[u8]) -> bool {
+    ring::signature::UnparsedPublicKey::new(&ring::signature::ED25519, public_key)
+        .verify(message, signature)
+        .is_ok()
+}
+
+/// A nonce of a signed request: base64url characters, 16 to 64 of them.
+pub fn is_valid_nonce(nonce: &str) -> bool {
+    (16..=64).contains(&nonce.len())
+        && nonce
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn otp_codes_are_six_ascii_digits_and_vary() {
+        let codes: std::collections::HashSet<String> = (0..200).map(|_| new_otp_code()).collect();
+        assert!(codes.iter().all(|c| is_ascii_digits(c, 6)));
+        assert!(codes.len() > 190);
+        let t = new_bind_token();
+        assert!(warung_core::sms::is_bind_token(&t), "{t}");
+    }
+
+    #[test]
+    fn weak_and_malformed_pins() {
+        for weak in ["000000", "111111", "123456", "654321", "345678"] {
+            assert_eq!(check_new_pin(weak), Err(PinProblem::Weak), "{weak}");
+        }
+        for bad in ["12345", "1234567", "12a456", "١٢٣٤٥٦", "１２３４５６", ""] {
+            assert_eq!(check_new_pin(bad), Err(PinProblem::Format), "{bad}");
+        }
+        assert_eq!(check_new_pin("739154"), Ok(()));
+    }
+
+    #[test]
+    fn pin_hash_round_trip_with_salt() {
+        let (h1, s1) = hash_pin("739154", 1000);
+        let (h2, s2) = hash_pin("739154", 1000);
+        assert_ne!(s1, s2);
+        assert_ne!(h1, h2);
+        assert!(verify_pin("739154", &h1, &s1, 1000));
+        assert!(!verify_pin("739155", &h1, &s1, 1000));
+        assert!(!verify_pin("739154", &h1, &s1, 1001));
+    }
+
+    #[test]
+    fn pin_change_digest_is_sha256_hex() {
+        assert!(is_sha256_hex(&pin_change_digest("u1")));
+        assert_ne!(pin_change_digest("u1"), pin_change_digest("u2"));
+    }
+}
