@@ -392,7 +392,9 @@ fn identity_error(answer: &Answer) -> Error {
         "device_not_bound" => Error::DeviceNotBound,
         "signature_required" | "signature_stale" | "signature_invalid" | "signature_replayed"
         | "device_mismatch" => Error::SignatureRejected { code: d.code },
-        "token_expired" | "session_revoked" | "refresh_reused" => Error::SessionExpired,
+        "token_expired" | "session_revoked" | "session_expired" | "refresh_reused" => {
+            Error::SessionExpired
+        }
         _ => Error::Server {
             status: answer.status,
             code: d.code,
