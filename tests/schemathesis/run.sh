@@ -3,7 +3,8 @@
 # (debug), starts it on a free port with a temporary data dir and the demo catalog, creates a
 # merchant API key and registers a device, then runs every Schemathesis check against
 # GET /openapi.json (config: tests/schemathesis/schemathesis.toml, which gives each security
-# scheme its token). Schemathesis is installed once into a venv cached outside the repo
+# scheme its token). A user is signed in by SMS OTP (read from the dev outbox) for the
+# access-token endpoints; signed and HMAC endpoints can only be refused (Schemathesis cannot sign). Schemathesis is installed once into a venv cached outside the repo
 # (${WARUNG_CACHE:-~/.cache/warung}/schemathesis-venv).
 #
 # Prints, last, "schemathesis: N operations, M failures"; exits non-zero on any failure.
@@ -66,7 +67,11 @@ MERCHANT_KEY=$("$SERVER" merchant create --name "Schemathesis Shop" --kind shop 
   | sed -n 's/^api key: *//p')
 [ -n "$MERCHANT_KEY" ] || { echo "merchant create printed no API key" >&2; exit 1; }
 
+# The inbound SMS webhook and the dev outbox exist only when configured; the dev outbox is how
+# this script signs a user in (the OTP's SMS) for the access_token scheme.
+DEV_TOKEN=st-dev-$RANDOM$RANDOM
 WARUNG_LOG=${WARUNG_LOG:-warn} "$SERVER" --listen 127.0.0.1:0 --data-dir "$DATA" --demo \
+  --sms-inbound-secret "st-inbound-$RANDOM$RANDOM" --dev-token "$DEV_TOKEN" \
   >"$WORK/server.out" 2>>"$WORK/server.log" &
 SERVER_PID=$!
 ADDR=""
@@ -87,8 +92,23 @@ DEVICE_TOKEN=$(curl -sS --fail-with-body -X POST "$ADDR/v1/devices" \
   | "$VENV/bin/python" -c 'import json, sys; print(json.load(sys.stdin)["device_token"])')
 [ -n "$DEVICE_TOKEN" ] || { echo "device registration returned no token" >&2; exit 1; }
 
+# A signed-in user for the access_token scheme: OTP by SMS (read from the dev outbox), verified.
+PY="$VENV/bin/python"
+PHONE=+628123$(printf '%07d' $((RANDOM * RANDOM % 10000000)))
+CHALLENGE=$(curl -sS --fail-with-body -X POST "$ADDR/v1/auth/otp" -H 'Content-Type: application/json' \
+  -d "{\"phone\":\"$PHONE\",\"purpose\":\"login\",\"device_id\":\"$DEVICE_ID\"}" \
+  | "$PY" -c 'import json, sys; print(json.load(sys.stdin)["challenge_id"])')
+CODE=$(curl -sS --fail-with-body "$ADDR/v1/dev/sms?to=$(printf %s "$PHONE" | sed 's/+/%2B/')&limit=1" \
+  -H "Authorization: Bearer $DEV_TOKEN" \
+  | "$PY" -c 'import json, re, sys; print(re.search(r"\b\d{6}\b", json.load(sys.stdin)["messages"][0]["text"]).group(0))')
+ACCESS_TOKEN=$(curl -sS --fail-with-body -X POST "$ADDR/v1/auth/otp/verify" -H 'Content-Type: application/json' \
+  -d "{\"challenge_id\":\"$CHALLENGE\",\"code\":\"$CODE\",\"device_id\":\"$DEVICE_ID\"}" \
+  | "$PY" -c 'import json, sys; print(json.load(sys.stdin)["access_token"])')
+[ -n "$ACCESS_TOKEN" ] || { echo "could not sign a user in" >&2; exit 1; }
+
 # --- run -----------------------------------------------------------------------------------
 export WARUNG_ST_MERCHANT_KEY=$MERCHANT_KEY WARUNG_ST_DEVICE_TOKEN=$DEVICE_TOKEN
+export WARUNG_ST_ACCESS_TOKEN=$ACCESS_TOKEN WARUNG_ST_DEV_TOKEN=$DEV_TOKEN
 ST_ARGS=(
   --config-file "$ROOT/tests/schemathesis/schemathesis.toml"
   run "$ADDR/openapi.json"
