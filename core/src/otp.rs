@@ -569,10 +569,13 @@ mod tests {
                         &format!("@{time}"),
                     ]);
                     assert_eq!(totp(secret, time, &params).unwrap(), theirs);
-                    assert_eq!(
-                        verify_totp(secret, &theirs, time, &params, 1).unwrap(),
-                        Some(time / 30)
-                    );
+                    // Accepted at a step whose code is theirs (a neighbouring step may share
+                    // the code by chance, one time in a million: still a right answer).
+                    let matched = verify_totp(secret, &theirs, time, &params, 1)
+                        .unwrap()
+                        .expect("oathtool's code is accepted");
+                    assert!(matched.abs_diff(time / 30) <= 1);
+                    assert_eq!(totp(secret, matched * 30, &params).unwrap(), theirs);
                 }
             }
         }
