@@ -1,6 +1,7 @@
 //! `warung`: a terminal client built only on `warung-core`'s public API — the same calls the
 //! Android and iOS apps make. Useful for demos, scripting and poking at a profile.
 
+mod identity;
 mod secrets;
 mod sync;
 
@@ -37,8 +38,30 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Walk through the whole journey on a temporary profile.
+    /// Walk through the whole journey on a temporary profile: sign-up, SIM binding, PIN,
+    /// soft token, then shopping.
     Demo,
+    /// Sign in (or sign up) with a one-time code sent by SMS.
+    Login(identity::LoginArgs),
+    /// Bind this installation to the account's SIM; list and revoke devices.
+    Device {
+        #[command(subcommand)]
+        action: identity::DeviceAction,
+    },
+    /// Set, change or check the 6-digit PIN.
+    Pin {
+        #[command(subcommand)]
+        action: identity::PinAction,
+    },
+    /// The TOTP soft token: enrol, show the current code, have the server check one.
+    Totp {
+        #[command(subcommand)]
+        action: identity::TotpAction,
+    },
+    /// The signed-in account.
+    Account(identity::ServerArg),
+    /// End the session (the device key and soft token stay).
+    Logout(identity::ServerArg),
     /// Import catalog ops: the bundled demo catalog, or a JSON file of ops.
     Import {
         /// A JSON array of catalog ops; omit to import the demo catalog.
@@ -183,8 +206,42 @@ fn run(cli: Cli) -> CliResult {
         None => default_profile()?,
     };
     let profile = Profile::open(&path, currency)?;
+    let storage = || -> std::sync::Arc<dyn warung_core::secrets::SecureStorage> {
+        std::sync::Arc::new(secrets::FileStorage::new(
+            path.with_extension("secrets.json"),
+        ))
+    };
+    let ctx = |server: &identity::ServerArg| identity::Ctx::new(&profile, storage(), server);
     match cli.command {
         Command::Demo => unreachable!("handled above"),
+        Command::Login(args) => identity::login(&ctx(&args.server)?, args)?,
+        Command::Device { action } => {
+            let server = match &action {
+                identity::DeviceAction::Bind { server, .. }
+                | identity::DeviceAction::Status { server, .. }
+                | identity::DeviceAction::List { server }
+                | identity::DeviceAction::Revoke { server, .. } => server.clone(),
+            };
+            identity::device(&ctx(&server)?, action)?
+        }
+        Command::Pin { action } => {
+            let server = match &action {
+                identity::PinAction::Set { server, .. }
+                | identity::PinAction::Change { server, .. }
+                | identity::PinAction::Verify { server, .. } => server.clone(),
+            };
+            identity::pin(&ctx(&server)?, action)?
+        }
+        Command::Totp { action } => {
+            let server = match &action {
+                identity::TotpAction::Enroll { server, .. }
+                | identity::TotpAction::Code { server }
+                | identity::TotpAction::Verify { server, .. } => server.clone(),
+            };
+            identity::totp(&ctx(&server)?, action)?
+        }
+        Command::Account(server) => identity::account(&ctx(&server)?)?,
+        Command::Logout(server) => identity::logout(&ctx(&server)?)?,
         Command::Import { file } => {
             let ops: Vec<CatalogOp> = match file {
                 Some(f) => serde_json::from_str(&std::fs::read_to_string(f)?)?,
@@ -266,9 +323,8 @@ fn run(cli: Cli) -> CliResult {
             page_limit,
             quiet,
         } => {
-            let storage = secrets::FileStorage::new(path.with_extension("secrets.json"));
             let runtime = sync::runtime()?;
-            let client = sync::client(&profile, std::sync::Arc::new(storage), &server, page_limit)?;
+            let client = sync::client(&profile, storage(), &server, page_limit)?;
             let report = runtime.block_on(sync::run(&client, !quiet))?;
             sync::print_report(&report);
         }
