@@ -357,41 +357,45 @@ pub async fn deliver_inbound_sms(
 
 // -- terminal input ------------------------------------------------------------------------
 
-/// One line from stdin; EOF is an error naming what was missing.
-fn read_line(what: &str) -> CliResult<String> {
+/// One line from stdin; EOF is an error saying what was missing and how to pass it.
+fn read_line(what: &str, hint: &str) -> CliResult<String> {
     let mut line = String::new();
     if std::io::stdin().lock().read_line(&mut line)? == 0 {
-        return Err(format!("no {what} given (stdin is closed)").into());
+        return Err(format!("no {what} given (stdin is closed): {hint}").into());
     }
     Ok(line.trim().to_string())
 }
 
 /// A visible prompt (SMS codes are short-lived and single use).
-fn prompt(label: &str, what: &str) -> CliResult<String> {
+fn prompt(label: &str, what: &str, hint: &str) -> CliResult<String> {
     eprint!("{label}");
     std::io::stderr().flush()?;
-    read_line(what)
+    read_line(what, hint)
+}
+
+fn interactive() -> bool {
+    console::Term::stderr().is_term() && std::io::stdin().is_terminal()
 }
 
 /// A PIN: without echo on a terminal; otherwise a line of stdin (said so on stderr).
 fn prompt_secret(label: &str) -> CliResult<String> {
-    let term = console::Term::stderr();
-    if term.is_term() && std::io::stdin().is_terminal() {
+    if interactive() {
+        let term = console::Term::stderr();
         term.write_str(label)?;
-        let pin = term.read_secure_line()?;
-        return Ok(pin.trim().to_string());
+        return Ok(term.read_secure_line()?.trim().to_string());
     }
     eprintln!("{label}(stdin is not a terminal: reading one line from it)");
-    read_line("PIN (pass --pin or set WARUNG_PIN)")
+    read_line("PIN", "pass --pin or set WARUNG_PIN")
 }
 
+/// A new PIN: given, or typed twice on a terminal (once from piped stdin).
 fn new_pin(given: Option<String>) -> CliResult<String> {
     if let Some(p) = given {
         return Ok(p);
     }
     let pin = prompt_secret("new PIN (6 digits): ")?;
     warung_core::verify::check_new_pin(&pin).map_err(explain)?;
-    if prompt_secret("the same PIN again: ")? != pin {
+    if interactive() && prompt_secret("the same PIN again: ")? != pin {
         return Err("the two PINs differ".into());
     }
     Ok(pin)
@@ -454,7 +458,7 @@ where
                 .map_err(explain)
         }
         CodeSource::Prompt => loop {
-            let code = prompt("code from the SMS: ", "code (pass --code)")?;
+            let code = prompt("code from the SMS: ", "code", "pass --code or --dev")?;
             match rt.block_on(verify(challenge.challenge_id.clone(), code)) {
                 Err(CoreError::OtpRejected {
                     code,

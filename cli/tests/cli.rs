@@ -18,6 +18,28 @@ fn warung(profile: &Path, args: &[&str]) -> Output {
         .expect("run warung")
 }
 
+/// `warung` with `input` on stdin (not a terminal: prompts read plain lines).
+fn warung_stdin(profile: &Path, args: &[&str], input: &str) -> Output {
+    use std::io::Write;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_warung"))
+        .env_remove("WARUNG_PIN")
+        .arg("--profile")
+        .arg(profile)
+        .args(args)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("run warung");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(input.as_bytes())
+        .unwrap();
+    child.wait_with_output().expect("wait for warung")
+}
+
 fn ok(out: &Output) -> String {
     assert!(
         out.status.success(),
@@ -400,6 +422,11 @@ fn identity_commands_sign_in_bind_pin_and_totp() {
     assert!(change.contains("PIN changed"), "{change}");
     assert!(fails(&go(&["pin", "verify", "--pin", "240517"], &[])).contains("wrong PIN"));
     assert!(ok(&go(&["pin", "verify", "--pin", "907153"], &[])).contains("PIN correct"));
+    // Typed (here: piped) instead of an argument.
+    let piped = warung_stdin(&p, &["pin", "verify", "--server", &url], "907153\n");
+    assert!(ok(&piped).contains("PIN correct"));
+    let piped = warung_stdin(&p, &["pin", "verify", "--server", &url], "111111\n");
+    assert!(fails(&piped).contains("wrong PIN (4 attempts left)"));
 
     // TOTP: enrol once, codes offline, the server accepts a code once.
     let err = fails(&go(&["totp", "code"], &[]));
