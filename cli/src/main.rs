@@ -1,6 +1,7 @@
 //! `warung`: a terminal client built only on `warung-core`'s public API — the same calls the
 //! Android and iOS apps make. Useful for demos, scripting and poking at a profile.
 
+mod identity;
 mod secrets;
 mod sync;
 
@@ -8,7 +9,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 use comfy_table::{Cell, ContentArrangement, Table, presets::UTF8_FULL_CONDENSED};
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 use warung_core::Profile;
 use warung_core::cart::{CartView, LineStatus};
 use warung_core::catalog::{CategoryNode, SearchPage, SearchQuery, SortOrder};
@@ -37,8 +38,30 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Walk through the whole journey on a temporary profile.
+    /// Walk through the whole journey on a temporary profile: sign-up, SIM binding, PIN,
+    /// soft token, then shopping.
     Demo,
+    /// Sign in (or sign up) with a one-time code sent by SMS.
+    Login(identity::LoginArgs),
+    /// Bind this installation to the account's SIM; list and revoke devices.
+    Device {
+        #[command(subcommand)]
+        action: identity::DeviceAction,
+    },
+    /// Set, change or check the 6-digit PIN.
+    Pin {
+        #[command(subcommand)]
+        action: identity::PinAction,
+    },
+    /// The TOTP soft token: enrol, show the current code, have the server check one.
+    Totp {
+        #[command(subcommand)]
+        action: identity::TotpAction,
+    },
+    /// The signed-in account.
+    Account(identity::ServerArg),
+    /// End the session (the device key and soft token stay).
+    Logout(identity::ServerArg),
     /// Import catalog ops: the bundled demo catalog, or a JSON file of ops.
     Import {
         /// A JSON array of catalog ops; omit to import the demo catalog.
@@ -183,8 +206,42 @@ fn run(cli: Cli) -> CliResult {
         None => default_profile()?,
     };
     let profile = Profile::open(&path, currency)?;
+    let storage = || -> std::sync::Arc<dyn warung_core::secrets::SecureStorage> {
+        std::sync::Arc::new(secrets::FileStorage::new(
+            path.with_extension("secrets.json"),
+        ))
+    };
+    let ctx = |server: &identity::ServerArg| identity::Ctx::new(&profile, storage(), server);
     match cli.command {
         Command::Demo => unreachable!("handled above"),
+        Command::Login(args) => identity::login(&ctx(&args.server)?, args)?,
+        Command::Device { action } => {
+            let server = match &action {
+                identity::DeviceAction::Bind { server, .. }
+                | identity::DeviceAction::Status { server, .. }
+                | identity::DeviceAction::List { server }
+                | identity::DeviceAction::Revoke { server, .. } => server.clone(),
+            };
+            identity::device(&ctx(&server)?, action)?
+        }
+        Command::Pin { action } => {
+            let server = match &action {
+                identity::PinAction::Set { server, .. }
+                | identity::PinAction::Change { server, .. }
+                | identity::PinAction::Verify { server, .. } => server.clone(),
+            };
+            identity::pin(&ctx(&server)?, action)?
+        }
+        Command::Totp { action } => {
+            let server = match &action {
+                identity::TotpAction::Enroll { server, .. }
+                | identity::TotpAction::Code { server }
+                | identity::TotpAction::Verify { server, .. } => server.clone(),
+            };
+            identity::totp(&ctx(&server)?, action)?
+        }
+        Command::Account(server) => identity::account(&ctx(&server)?)?,
+        Command::Logout(server) => identity::logout(&ctx(&server)?)?,
         Command::Import { file } => {
             let ops: Vec<CatalogOp> = match file {
                 Some(f) => serde_json::from_str(&std::fs::read_to_string(f)?)?,
@@ -266,9 +323,8 @@ fn run(cli: Cli) -> CliResult {
             page_limit,
             quiet,
         } => {
-            let storage = secrets::FileStorage::new(path.with_extension("secrets.json"));
             let runtime = sync::runtime()?;
-            let client = sync::client(&profile, std::sync::Arc::new(storage), &server, page_limit)?;
+            let client = sync::client(&profile, storage(), &server, page_limit)?;
             let report = runtime.block_on(sync::run(&client, !quiet))?;
             sync::print_report(&report);
         }
@@ -473,10 +529,27 @@ impl Ui {
     }
 }
 
-fn step(title: &str) {
-    println!();
-    println!("━━ {title}");
+/// Numbered demo steps.
+#[derive(Default)]
+struct Steps(u32);
+
+impl Steps {
+    fn next(&mut self, title: &str) {
+        self.0 += 1;
+        println!();
+        println!("━━ {}. {title}", self.0);
+    }
 }
+
+/// A random hex secret (the demo server's dev token and inbound HMAC secret).
+fn random_hex() -> String {
+    let mut b = [0u8; 16];
+    warung_server::identity::random_bytes(&mut b);
+    warung_server::identity::hex(&b)
+}
+
+/// The demo account's PIN.
+const DEMO_PIN: &str = "240517";
 
 /// The whole journey on a throw-away profile, synced from a real server started in-process on
 /// an ephemeral loopback port.
@@ -490,18 +563,86 @@ fn demo(ui: &Ui) -> CliResult {
     let mut config = warung_server::Config::new(dir.path().join("server"));
     config.listen = "127.0.0.1:0".parse()?;
     config.demo = true;
+    // The development SMS gateway keeps outbound messages in an outbox the demo reads as the
+    // phone; the inbound secret lets the demo play the aggregator delivering the SIM's SMS.
+    config.sms.dev_token = Some(random_hex());
+    config.sms.inbound_secret = Some(random_hex());
+    let dev_token = config.sms.dev_token.clone().unwrap_or_default();
+    let inbound_secret = config.sms.inbound_secret.clone().unwrap_or_default();
     let server = rt.block_on(warung_server::start(config))?;
+    let url = server.url();
     let storage: std::sync::Arc<dyn warung_core::secrets::SecureStorage> =
         std::sync::Arc::new(warung_core::secrets::MemoryStorage::default());
     let client = sync::client(
         &profile,
         storage,
-        &server.url(),
+        &url,
         warung_core::protocol::DEFAULT_PAGE_LIMIT / 4,
     )?;
+    let mut steps = Steps::default();
 
-    step(&format!(
-        "1. Sync the demo catalog from a Warung server at {}",
+    steps.next("Sign up with the phone number 0812-3456-7890 and a code sent by SMS");
+    let outbox = identity::CodeSource::Dev(identity::DevOutbox::new(&url, &dev_token));
+    let who = identity::sign_in(
+        &rt,
+        &client,
+        "0812-3456-7890",
+        warung_core::protocol::OtpPurpose::Register,
+        warung_core::protocol::SmsLanguage::Id,
+        &outbox,
+    )?;
+    println!(
+        "signed in as {} (user {}{}); the session's tokens went to secure storage",
+        who.phone,
+        who.user_id,
+        if who.new_user { ", new account" } else { "" }
+    );
+
+    steps.next("Bind this device to the SIM: the phone sends an SMS to the short code");
+    let binding = identity::begin_binding(&rt, &client, &who.phone)?;
+    identity::deliver_binding_sms(&rt, &url, &inbound_secret, &who.phone, &binding)?;
+    identity::wait_bound(&rt, &client, &binding.binding_id, Duration::from_secs(30))?;
+    println!(
+        "the device key (Ed25519) now signs PIN and soft-token requests; bound: {}",
+        client.is_device_bound()?
+    );
+
+    steps.next("Set a PIN and check it");
+    rt.block_on(client.set_pin(DEMO_PIN))
+        .map_err(identity::explain)?;
+    println!("PIN set (the server keeps a PBKDF2 hash only)");
+    match rt.block_on(client.verify_pin("135790")) {
+        Err(e) => println!("a wrong PIN → {}", identity::explain(e)),
+        Ok(()) => return Err("a wrong PIN was accepted".into()),
+    }
+    rt.block_on(client.verify_pin(DEMO_PIN))
+        .map_err(identity::explain)?;
+    println!("the right PIN → PIN correct (the failure counter is reset)");
+
+    steps.next("Enrol the TOTP soft token and confirm a code with the server");
+    let enrollment = rt
+        .block_on(client.enroll_totp())
+        .map_err(identity::explain)?;
+    identity::print_enrollment(&enrollment, true)?;
+    let code = client.totp_code(identity::unix_now())?;
+    println!(
+        "soft token code now: {} (valid for {} s more, computed offline)",
+        code.code, code.valid_for_s
+    );
+    let step = rt
+        .block_on(client.confirm_totp(&code.code))
+        .map_err(identity::explain)?;
+    println!(
+        "TOTP code {} accepted by the server (time step {step})",
+        code.code
+    );
+    match rt.block_on(client.confirm_totp(&code.code)) {
+        Err(e) => println!("the same code again → {}", identity::explain(e)),
+        Ok(_) => return Err("a replayed TOTP code was accepted".into()),
+    }
+
+    steps.next(&format!(
+        "Sync the demo catalog from a Warung server at {}",
         server.url()
     ));
     let started = Instant::now();
@@ -517,26 +658,26 @@ fn demo(ui: &Ui) -> CliResult {
         again.catalog_ops
     );
 
-    step("2. Search in Indonesian: \"kopi arabika\"");
+    steps.next("Search in Indonesian: \"kopi arabika\"");
     let kopi = profile.catalog().search(&SearchQuery {
         limit: 5,
         ..SearchQuery::text("kopi arabika")
     })?;
     ui.print_hits(&kopi);
 
-    step("3. Search with an affix: \"pengiriman\" (finds dikirim, kirim…)");
+    steps.next("Search with an affix: \"pengiriman\" (finds dikirim, kirim…)");
     ui.print_hits(&profile.catalog().search(&SearchQuery {
         limit: 3,
         ..SearchQuery::text("pengiriman")
     })?);
 
-    step("4. Search in English, typed halfway: \"wireless earb\"");
+    steps.next("Search in English, typed halfway: \"wireless earb\"");
     ui.print_hits(&profile.catalog().search(&SearchQuery {
         limit: 5,
         ..SearchQuery::text("wireless earb")
     })?);
 
-    step("5. Browse a category, cheapest first, in stock only");
+    steps.next("Browse a category, cheapest first, in stock only");
     let tree = profile.catalog().categories()?;
     ui.print_categories(&tree);
     let top = tree.first().ok_or("the demo catalog has no categories")?;
@@ -556,11 +697,11 @@ fn demo(ui: &Ui) -> CliResult {
         println!("  {} – {}: {}", ui.money(&b.min), hi, b.count);
     }
 
-    step("6. A product with its variants");
+    steps.next("A product with its variants");
     let first = kopi.hits.first().ok_or("no coffee found")?;
     ui.print_product(&profile, &first.product_id)?;
 
-    step("7. A cart from two merchants");
+    steps.next("A cart from two merchants");
     let cart = profile.cart();
     let coffee = pick_variant(&profile, &kopi)?;
     cart.add(&coffee.0, 2)?;
@@ -585,7 +726,7 @@ fn demo(ui: &Ui) -> CliResult {
     cart.add(&batik_variant.0, 1)?;
     println!("added 1 × {} ({})", batik_variant.0, batik_variant.1);
 
-    step("8. Vouchers: an expired one is refused with a reason, a valid one applies");
+    steps.next("Vouchers: an expired one is refused with a reason, a valid one applies");
     match cart.apply_voucher("LEBARAN2025") {
         Err(e) => println!("LEBARAN2025 → {e}"),
         Ok(_) => println!("LEBARAN2025 unexpectedly applied"),
@@ -604,7 +745,7 @@ fn demo(ui: &Ui) -> CliResult {
     let view = cart.apply_voucher("HEMAT10")?;
     println!("HEMAT10 applied (platform voucher)");
 
-    step("9. The cart, one shipment per merchant");
+    steps.next("The cart, one shipment per merchant");
     ui.print_cart(&view);
     println!();
     println!(
@@ -614,7 +755,7 @@ fn demo(ui: &Ui) -> CliResult {
     );
     println!("in English: TOTAL {}", view.total.format(Locale::En));
 
-    step("10. Sync: the cart's intents go up, exactly once, in order");
+    steps.next("Sync: the cart's intents go up, exactly once, in order");
     let report = rt.block_on(sync::run(&client, false))?;
     sync::print_report(&report);
     println!(
@@ -622,7 +763,7 @@ fn demo(ui: &Ui) -> CliResult {
         profile.outbox().pending_count()?
     );
 
-    step("11. The merchant raises a price through the merchant API; the phone syncs");
+    steps.next("The merchant raises a price through the merchant API; the phone syncs");
     let variant = profile.catalog().variant(&coffee.0)?;
     let old = variant
         .prices

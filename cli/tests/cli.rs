@@ -6,11 +6,38 @@ use std::process::{Command, Output};
 
 fn warung(profile: &Path, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_warung"))
+        .env_remove("WARUNG_SERVER")
+        .env_remove("WARUNG_PIN")
+        .env_remove("WARUNG_OLD_PIN")
+        .env_remove("WARUNG_DEV_TOKEN")
+        .env_remove("WARUNG_SMS_INBOUND_SECRET")
         .arg("--profile")
         .arg(profile)
         .args(args)
         .output()
         .expect("run warung")
+}
+
+/// `warung` with `input` on stdin (not a terminal: prompts read plain lines).
+fn warung_stdin(profile: &Path, args: &[&str], input: &str) -> Output {
+    use std::io::Write;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_warung"))
+        .env_remove("WARUNG_PIN")
+        .arg("--profile")
+        .arg(profile)
+        .args(args)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("run warung");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(input.as_bytes())
+        .unwrap();
+    child.wait_with_output().expect("wait for warung")
 }
 
 fn ok(out: &Output) -> String {
@@ -36,6 +63,22 @@ fn demo_runs_the_journey() {
         .unwrap();
     let stdout = ok(&out);
     for expected in [
+        "1. Sign up with the phone number 0812-3456-7890",
+        "code sent by SMS to +6281234567890",
+        "the phone received: \"Kode OTP Warung: ",
+        "signed in as +6281234567890",
+        "new account",
+        "to 3345 from the SIM of +6281234567890",
+        "from +6281234567890: bound",
+        "bound to the SIM",
+        "PIN set",
+        "a wrong PIN → wrong PIN (4 attempts left)",
+        "the right PIN → PIN correct",
+        "otpauth://totp/Warung:%2B6281234567890?secret=",
+        "accepted by the server (time step",
+        "the same code again → TOTP code refused: already used (totp_replayed)",
+        "5. Sync the demo catalog",
+        "15. The merchant raises a price",
         "synced: 1171 catalog ops (cursor 1171)",
         "synced again: 0 new ops",
         "intents 4 applied / 0 rejected",
@@ -52,6 +95,14 @@ fn demo_runs_the_journey() {
             "missing {expected:?} in:\n{stdout}"
         );
     }
+    // A QR code is drawn (half-block characters), and the steps come in order.
+    assert!(stdout.contains("█▀▀") || stdout.contains("▄▄▄"), "{stdout}");
+    let signed_in = stdout.find("signed in as").unwrap();
+    let bound = stdout.find("bound to the SIM").unwrap();
+    let pin = stdout.find("PIN set").unwrap();
+    let totp = stdout.find("accepted by the server").unwrap();
+    let synced = stdout.find("synced: 1171").unwrap();
+    assert!(signed_in < bound && bound < pin && pin < totp && totp < synced);
 }
 
 #[test]
@@ -198,4 +249,238 @@ fn sync_pulls_from_a_server_and_pushes_the_cart() {
     rt.block_on(server.shutdown());
     let down = fails(&warung(&p, &["sync", "--server", &url, "--quiet"]));
     assert!(down.contains("network"), "{down}");
+}
+
+/// The identity commands against a server started in-process with the dev SMS gateway, a dev
+/// token and an inbound secret: every step through the `warung` binary, with `--dev` playing
+/// the phone (reading the dev outbox) and the aggregator (signed inbound webhook).
+#[test]
+fn identity_commands_sign_in_bind_pin_and_totp() {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = warung_server::Config::new(dir.path().join("server"));
+    config.listen = "127.0.0.1:0".parse().unwrap();
+    config.sms.dev_token = Some("dev-token-for-tests".into());
+    config.sms.inbound_secret = Some("inbound-secret-for-tests".into());
+    // Fast PIN hashing, and a resend cool-down short enough to wait out below.
+    config.identity.pin_iterations = 1_000;
+    config.identity.otp_resend_s = 4;
+    let server = rt.block_on(warung_server::start(config)).unwrap();
+    let url = server.url();
+    let p = dir.path().join("p.db");
+    let s = ["--server", url.as_str()];
+    let dev = ["--dev", "--dev-token", "dev-token-for-tests"];
+    let run = |args: &[&str]| warung(&p, args);
+    let with = |cmd: &[&str], extra: &[&str]| -> Vec<String> {
+        cmd.iter()
+            .chain(s.iter())
+            .chain(extra.iter())
+            .map(|x| x.to_string())
+            .collect()
+    };
+    let go = |cmd: &[&str], extra: &[&str]| {
+        let v = with(cmd, extra);
+        run(&v.iter().map(String::as_str).collect::<Vec<_>>())
+    };
+
+    // Sign in with the code read from the dev outbox.
+    let started = std::time::Instant::now();
+    let login = ok(&go(&["login", "--phone", "0812-3456-7890"], &dev));
+    assert!(
+        login.contains("code sent by SMS to +6281234567890"),
+        "{login}"
+    );
+    assert!(
+        login.contains("the phone received: \"Kode OTP Warung: "),
+        "{login}"
+    );
+    assert!(login.contains("signed in as +6281234567890"), "{login}");
+    assert!(login.contains("new account"), "{login}");
+    assert!(login.contains("warung device bind"), "{login}");
+    let otp = rt
+        .block_on(server.admin().latest_dev_otp("+6281234567890"))
+        .unwrap()
+        .unwrap();
+    assert!(
+        login.contains(&otp),
+        "the code shown is the one sent: {login}"
+    );
+    // The session is in the 0600 secrets file beside the profile, not on stdout.
+    let secrets = std::fs::read_to_string(dir.path().join("p.secrets.json")).unwrap();
+    assert!(secrets.contains("warung.session.v1"));
+    assert!(!login.contains("wat_") && !login.contains("wrt_"));
+
+    // Asking again within the cool-down: rate limited, with the seconds to wait.
+    let err = fails(&go(&["login", "--phone", "081234567890"], &dev));
+    assert!(err.contains("rate limited") && err.contains(" s"), "{err}");
+    // A malformed number never reaches the server.
+    let err = fails(&go(&["login", "--phone", "0812-ABC-7890"], &dev));
+    assert!(err.contains("invalid phone number"), "{err}");
+    let err = fails(&go(&["login", "--phone", "12"], &[]));
+    assert!(err.contains("invalid phone number"), "{err}");
+    // A wrong code (another number, so no cool-down): refused with the attempts left.
+    let err = fails(&go(
+        &["login", "--phone", "+6285712345678", "--code", "000000"],
+        &[],
+    ));
+    assert!(err.contains("wrong code (4 attempts left)"), "{err}");
+    let err = fails(&go(
+        &["login", "--phone", "+6285712345679", "--code", "12ab"],
+        &[],
+    ));
+    assert!(err.contains("exactly 6 digits"), "{err}");
+    // --dev without the token says what is missing.
+    let err = fails(&go(&["login", "--phone", "+6285712345670", "--dev"], &[]));
+    assert!(err.contains("--dev-token"), "{err}");
+    // The failed attempts did not sign anyone else in.
+    let account = ok(&go(&["account"], &[]));
+    assert!(account.contains("+6281234567890"), "{account}");
+    assert!(account.contains("device bound   no"), "{account}");
+
+    // Before binding, the PIN cannot be set.
+    let err = fails(&go(&["pin", "set", "--pin", "240517"], &[]));
+    assert!(
+        err.contains("not bound") && err.contains("warung device bind"),
+        "{err}"
+    );
+
+    // Binding: an SMS from another SIM is refused; from the account's SIM it binds.
+    let err = fails(&go(
+        &[
+            "device",
+            "bind",
+            "--dev",
+            "--sms-inbound-secret",
+            "inbound-secret-for-tests",
+            "--sim-number",
+            "0813-9999-0000",
+        ],
+        &[],
+    ));
+    assert!(err.contains("wrong_sender"), "{err}");
+    let err = fails(&go(
+        &[
+            "device",
+            "bind",
+            "--dev",
+            "--sms-inbound-secret",
+            "not-the-secret",
+        ],
+        &[],
+    ));
+    assert!(err.contains("aggregator signature"), "{err}");
+    let bind = ok(&go(
+        &[
+            "device",
+            "bind",
+            "--dev",
+            "--sms-inbound-secret",
+            "inbound-secret-for-tests",
+        ],
+        &[],
+    ));
+    assert!(
+        bind.contains("to 3345 from the SIM of +6281234567890"),
+        "{bind}"
+    );
+    assert!(bind.contains("`WRG BIND "), "{bind}");
+    assert!(bind.contains(": bound"), "{bind}");
+    assert!(bind.contains("bound to the SIM"), "{bind}");
+
+    // PIN: format and weakness refused locally, then set, then checked wrong and right.
+    let err = fails(&go(&["pin", "set", "--pin", "2468"], &[]));
+    assert!(err.contains("exactly 6 digits"), "{err}");
+    let err = fails(&go(&["pin", "set", "--pin", "123456"], &[]));
+    assert!(err.contains("too easy"), "{err}");
+    assert!(ok(&go(&["pin", "set", "--pin", "240517"], &[])).contains("PIN set"));
+    let err = fails(&go(&["pin", "verify", "--pin", "135790"], &[]));
+    assert!(err.contains("wrong PIN (4 attempts left)"), "{err}");
+    assert!(ok(&go(&["pin", "verify", "--pin", "240517"], &[])).contains("PIN correct"));
+    // No PIN given and no terminal: a clear error, not a hang.
+    let err = fails(&go(&["pin", "verify"], &[]));
+    assert!(err.contains("no PIN"), "{err}");
+
+    // Changing the PIN needs the old one and a step-up code (after the resend cool-down).
+    if let Some(rest) = std::time::Duration::from_secs(5).checked_sub(started.elapsed()) {
+        std::thread::sleep(rest);
+    }
+    let err = fails(&go(
+        &["pin", "change", "--old-pin", "999888", "--pin", "907153"],
+        &dev,
+    ));
+    assert!(err.contains("wrong PIN"), "{err}");
+    std::thread::sleep(std::time::Duration::from_secs(5));
+    let change = ok(&go(
+        &["pin", "change", "--old-pin", "240517", "--pin", "907153"],
+        &dev,
+    ));
+    assert!(change.contains("the phone received"), "{change}");
+    assert!(change.contains("PIN changed"), "{change}");
+    assert!(fails(&go(&["pin", "verify", "--pin", "240517"], &[])).contains("wrong PIN"));
+    assert!(ok(&go(&["pin", "verify", "--pin", "907153"], &[])).contains("PIN correct"));
+    // Typed (here: piped) instead of an argument.
+    let piped = warung_stdin(&p, &["pin", "verify", "--server", &url], "907153\n");
+    assert!(ok(&piped).contains("PIN correct"));
+    let piped = warung_stdin(&p, &["pin", "verify", "--server", &url], "111111\n");
+    assert!(fails(&piped).contains("wrong PIN (4 attempts left)"));
+
+    // TOTP: enrol once, codes offline, the server accepts a code once.
+    let err = fails(&go(&["totp", "code"], &[]));
+    assert!(err.contains("warung totp enroll"), "{err}");
+    let enrol = ok(&go(&["totp", "enroll", "--no-qr"], &[]));
+    assert!(
+        enrol.contains("otpauth://totp/Warung:%2B6281234567890?secret="),
+        "{enrol}"
+    );
+    assert!(!enrol.contains('█'), "--no-qr draws no QR: {enrol}");
+    let err = fails(&go(&["totp", "enroll"], &[]));
+    assert!(err.contains("already enrolled"), "{err}");
+    let code_line = ok(&go(&["totp", "code"], &[]));
+    let code = code_line.split_whitespace().next().unwrap().to_string();
+    assert!(
+        code.len() == 6 && code.bytes().all(|b| b.is_ascii_digit()),
+        "{code_line}"
+    );
+    assert!(code_line.contains("s more"), "{code_line}");
+    let accepted = ok(&go(&["totp", "verify", &code], &[]));
+    assert!(accepted.contains("accepted by the server"), "{accepted}");
+    let err = fails(&go(&["totp", "verify", &code], &[]));
+    assert!(err.contains("totp_replayed"), "{err}");
+    let wrong = if code == "000000" { "111111" } else { "000000" };
+    let err = fails(&go(&["totp", "verify", wrong], &[]));
+    assert!(err.contains("refused"), "{err}");
+    let err = fails(&go(&["totp", "verify", "12x"], &[]));
+    assert!(err.contains("6 to 8 digits"), "{err}");
+
+    // Devices: this one, bound; an unknown id is refused.
+    let list = ok(&go(&["device", "list"], &[]));
+    assert!(list.contains("yes"), "{list}");
+    let account = ok(&go(&["account"], &[]));
+    assert!(account.contains("device bound   yes"), "{account}");
+    assert!(account.contains("PIN set        yes"), "{account}");
+    assert!(account.contains("TOTP enrolled  yes"), "{account}");
+    assert!(fails(&go(&["device", "revoke", "no-such-device"], &[])).contains("not_found"));
+
+    // Logout: the session is gone, the soft token stays (offline codes still work).
+    assert!(ok(&go(&["logout"], &[])).contains("signed out"));
+    let err = fails(&go(&["account"], &[]));
+    assert!(
+        err.contains("not signed in") && err.contains("warung login"),
+        "{err}"
+    );
+    assert!(ok(&go(&["logout"], &[])).contains("nothing to do"));
+
+    // Without a server: a missing --server is a usage error, a dead one a network error;
+    // the soft token's code needs no server.
+    let err = fails(&run(&["login", "--phone", "081234567890"]));
+    assert!(err.contains("--server"), "{err}");
+    rt.block_on(server.shutdown());
+    let err = fails(&go(&["login", "--phone", "081234567890"], &[]));
+    assert!(err.contains("network"), "{err}");
+    let offline = ok(&go(&["totp", "code"], &[]));
+    assert!(offline.contains("s more"), "{offline}");
 }
