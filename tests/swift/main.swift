@@ -620,7 +620,7 @@ func exchange(_ request: URLRequest) async throws -> (Int, Data) {
 let phoneBase = Int.random(in: 1000...9999)
 var phoneCounter = 0
 /// A new Indonesian mobile number: (national 08… form, E.164).
-@MainActor func newPhone() -> (national: String, e164: String) {
+func newPhone() -> (national: String, e164: String) {
     phoneCounter += 1
     let rest = String(format: "%04d%04d", phoneBase, phoneCounter)
     return ("0812" + rest, "+62812" + rest)
