@@ -2181,3 +2181,88 @@ impl Warung {
         .await
     }
 }
+
+#[cfg(test)]
+mod identity_error_tests {
+    use super::*;
+    use warung_core::Error as E;
+
+    fn text(e: E) -> (String, String) {
+        let w = WarungError::from(e);
+        let name = format!("{w:?}");
+        (name[..name.find('(').unwrap()].to_string(), w.to_string())
+    }
+
+    #[test]
+    fn identity_errors_keep_their_details() {
+        let (n, m) = text(E::OtpRejected {
+            code: "otp_invalid".into(),
+            attempts_left: Some(4),
+        });
+        assert_eq!(n, "OtpRejected");
+        assert!(
+            m.contains("otp_invalid") && m.contains("4 attempts left"),
+            "{m}"
+        );
+        let (n, m) = text(E::PinIncorrect { attempts_left: 2 });
+        assert_eq!(n, "PinIncorrect");
+        assert!(m.contains("2 attempts left"), "{m}");
+        let (n, m) = text(E::PinLocked {
+            retry_after_s: 1800,
+        });
+        assert_eq!(n, "PinLocked");
+        assert!(m.contains("1800 s"), "{m}");
+        let (n, m) = text(E::RateLimited { retry_after_s: 27 });
+        assert_eq!(n, "RateLimited");
+        assert!(m.contains("27 s"), "{m}");
+        let (n, m) = text(E::TotpRejected {
+            code: "totp_replayed".into(),
+        });
+        assert_eq!(n, "TotpRejected");
+        assert!(m.contains("totp_replayed"), "{m}");
+        let (n, m) = text(E::SignatureRejected {
+            code: "signature_stale".into(),
+        });
+        assert_eq!(n, "SignatureRejected");
+        assert!(m.contains("signature_stale"), "{m}");
+        let (n, m) = text(E::BindingFailed(wire::BindingState::Expired));
+        assert_eq!(n, "BindingFailed");
+        assert!(m.ends_with("expired"), "{m}");
+        for (e, name) in [
+            (E::InvalidPhone("x".into()), "InvalidPhone"),
+            (E::InvalidPin, "InvalidPin"),
+            (E::WeakPin, "WeakPin"),
+            (E::NotSignedIn, "NotSignedIn"),
+            (E::SessionExpired, "SessionExpired"),
+            (E::DeviceNotBound, "DeviceNotBound"),
+            (E::PinNotSet, "PinNotSet"),
+            (E::StepUpRequired, "StepUpRequired"),
+            (E::TotpNotEnrolled, "TotpNotEnrolled"),
+            (E::TotpAlreadyEnrolled, "TotpAlreadyEnrolled"),
+            (E::BindingTimedOut, "BindingTimedOut"),
+        ] {
+            assert_eq!(text(e).0, name);
+        }
+    }
+
+    #[test]
+    fn free_functions_are_typed() {
+        assert_eq!(
+            normalize_phone("0812-3456-7890".into()).unwrap(),
+            "+6281234567890"
+        );
+        assert!(matches!(
+            normalize_phone("０８１２３４５６７８９０".into()),
+            Err(WarungError::InvalidPhone(_))
+        ));
+        assert!(matches!(
+            check_new_pin("654321".into()),
+            Err(WarungError::WeakPin(_))
+        ));
+        assert!(matches!(
+            check_new_pin("12345".into()),
+            Err(WarungError::InvalidPin(_))
+        ));
+        assert!(check_new_pin("482916".into()).is_ok());
+    }
+}

@@ -637,6 +637,13 @@ test("identity: the full flow — OTP, SIM binding by SMS, PIN, TOTP, devices, l
     val started = System.nanoTime()
     expectThrows<WarungException.Cancelled> { runBlocking { p.waitUntilBound(b.bindingId, 30u, token) } }
     check((System.nanoTime() - started) / 1_000_000 < 5_000) { "cancel was slow" }
+    // So does cancelling the coroutine (no token).
+    runBlocking {
+        val job = launch(Dispatchers.Default) { p.waitUntilBound(b.bindingId, 30u) }
+        delay(300)
+        withTimeout(5_000) { job.cancelAndJoin() }
+        check(job.isCancelled)
+    }
     // From the account's own number (as the network may report it: national form) it binds.
     check(deliverSms(phone.first, b.smsBody) == "bound")
     val status = runBlocking { p.waitUntilBound(b.bindingId, 15u) }
@@ -721,6 +728,16 @@ test("identity: step-up PIN change; a second device signs in and is revoked") {
     expectThrows<WarungException.PinIncorrect> { runBlocking { p.verifyPin("482916") } }
     // The grant was consumed.
     expectThrows<WarungException.StepUpRequired> { runBlocking { p.changePin("730158", "294817", grant.challengeId) } }
+    // Wrong PINs lock money movement: then even the right PIN is refused, with the wait.
+    val locked = (1..6).firstNotNullOfOrNull {
+        try { runBlocking { p.verifyPin("000001") }; throw AssertionError("wrong PIN accepted") }
+        catch (e: WarungException.PinIncorrect) { null }
+        catch (e: WarungException.PinLocked) { e }
+    } ?: throw AssertionError("no PinLocked after 6 wrong PINs")
+    check(Regex("try again in [1-9]\\d* s").containsMatchIn(locked.message!!)) { "message: ${locked.message}" }
+    val right = expectThrows<WarungException.PinLocked> { runBlocking { p.verifyPin("730158") } }
+    check(right.message!!.contains("try again in")) { "message: ${right.message}" }
+    check(runBlocking { p.account() }.pinLockedUntil?.isAfter(java.time.Instant.now()) == true)
 
     // The same user on a second installation: a login, not a new account.
     Thread.sleep(resendSeconds * 1000 + 500)

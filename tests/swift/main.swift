@@ -900,6 +900,21 @@ await test("identity: step-up PIN change; a second device signs in and is revoke
     try await expectCase("StepUpRequired") {
         try await p.changePin(oldPin: "730158", newPin: "294817", stepUpChallengeId: grant.challengeId)
     }
+    // Wrong PINs lock money movement: then even the right PIN is refused, with the wait.
+    var locked: String? = nil
+    for _ in 1...6 where locked == nil {
+        do {
+            try await p.verifyPin(pin: "000001")
+            throw CheckFailed(description: "wrong PIN accepted")
+        } catch let e as WarungError {
+            let text = "\(e)"
+            if text.hasPrefix("PinLocked(") { locked = text } else if !text.hasPrefix("PinIncorrect(") { throw e }
+        }
+    }
+    try check(locked.map { matches($0, "try again in [1-9][0-9]* s") } == true, "\(String(describing: locked))")
+    let right = try await expectCase("PinLocked") { try await p.verifyPin(pin: "730158") }
+    try check(right.contains("try again in"), right)
+    try check((try await p.account()).pinLockedUntil.map { $0 > Date() } == true)
 
     // The same user on a second installation: a login, not a new account.
     try await Task.sleep(nanoseconds: UInt64((resendSeconds + 0.5) * 1e9))
