@@ -2,10 +2,27 @@
 # warung-server into target/debug).
 # A real sync server for the sync tests: the demo catalog on an ephemeral port, a temporary
 # data dir, and an API key for the merchant whose price a test changes. Stopped on exit.
+# For the identity tests: the development SMS gateway, readable with a random dev token
+# (GET /v1/dev/sms), a random inbound-SMS HMAC secret (the tests deliver the phone's binding
+# SMS to POST /v1/sms/inbound as an aggregator would) and a cheap PIN hash (10,000 PBKDF2
+# iterations instead of 600,000, to keep the debug server quick). Exported to the tests:
+# WARUNG_TEST_SMS_SECRET, WARUNG_TEST_DEV_TOKEN, WARUNG_TEST_SHORT_CODE,
+# WARUNG_TEST_OTP_RESEND_S.
 start_sync_server() {
   SERVER_DIR=$(mktemp -d)
   mkdir -p "$SERVER_DIR/data"
-  target/debug/warung-server --listen 127.0.0.1:0 --data-dir "$SERVER_DIR/data" --demo \
+  WARUNG_TEST_SMS_SECRET=$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')
+  WARUNG_TEST_DEV_TOKEN=$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')
+  WARUNG_TEST_SHORT_CODE=3345
+  # The resend cool-down is per phone across purposes: 3 s instead of 30 s lets a test ask for
+  # a step-up code soon after its sign-in code (and still see RateLimited when it asks twice).
+  WARUNG_TEST_OTP_RESEND_S=3
+  export WARUNG_TEST_SMS_SECRET WARUNG_TEST_DEV_TOKEN WARUNG_TEST_SHORT_CODE WARUNG_TEST_OTP_RESEND_S
+  # Secrets through the environment, not argv (visible in ps); the flags read these variables.
+  WARUNG_SMS_INBOUND_SECRET="$WARUNG_TEST_SMS_SECRET" WARUNG_DEV_TOKEN="$WARUNG_TEST_DEV_TOKEN" \
+    target/debug/warung-server --listen 127.0.0.1:0 --data-dir "$SERVER_DIR/data" --demo \
+    --sms-gateway dev --sms-short-code "$WARUNG_TEST_SHORT_CODE" --pin-iterations 10000 \
+    --otp-resend-s "$WARUNG_TEST_OTP_RESEND_S" \
     >"$SERVER_DIR/stdout" 2>"$SERVER_DIR/server.log" &
   SERVER_PID=$!
   local url="" i

@@ -99,6 +99,62 @@ pub enum WarungError {
     /// A bug: a panic inside the core, caught at the boundary.
     #[error("{0}")]
     Internal(String),
+    // -- identity: the message carries the details (attempts left, wait, server code) ------
+    /// Not a phone number Warung accepts (also non-ASCII digits).
+    #[error("{0}")]
+    InvalidPhone(String),
+    /// A PIN is exactly 6 ASCII digits.
+    #[error("{0}")]
+    InvalidPin(String),
+    /// All one digit or a straight run such as 123456 / 654321.
+    #[error("{0}")]
+    WeakPin(String),
+    /// The call needs a signed-in session and there is none.
+    #[error("{0}")]
+    NotSignedIn(String),
+    /// The session ended (refresh refused, revoked or expired): sign in again.
+    #[error("{0}")]
+    SessionExpired(String),
+    /// The call needs a device bound to the SIM.
+    #[error("{0}")]
+    DeviceNotBound(String),
+    /// An SMS code was refused; the message has the server's code (`otp_invalid`,
+    /// `otp_expired`, `otp_used`, `otp_locked`, …) and the attempts left when known.
+    #[error("{0}")]
+    OtpRejected(String),
+    /// Wrong PIN; the message has the attempts left.
+    #[error("{0}")]
+    PinIncorrect(String),
+    /// Too many wrong PINs: money movement is locked; the message has the wait in seconds.
+    #[error("{0}")]
+    PinLocked(String),
+    /// No PIN has been set yet.
+    #[error("{0}")]
+    PinNotSet(String),
+    /// The action needs a verified step-up OTP bound to it.
+    #[error("{0}")]
+    StepUpRequired(String),
+    /// Too many requests; the message has the wait in seconds. Not retried automatically.
+    #[error("{0}")]
+    RateLimited(String),
+    /// No TOTP soft token is enrolled (on the server, or on this device).
+    #[error("{0}")]
+    TotpNotEnrolled(String),
+    /// The server issues the TOTP secret once.
+    #[error("{0}")]
+    TotpAlreadyEnrolled(String),
+    /// A TOTP code was refused; the message has `totp_invalid` or `totp_replayed`.
+    #[error("{0}")]
+    TotpRejected(String),
+    /// The server refused the device signature; the message has its code.
+    #[error("{0}")]
+    SignatureRejected(String),
+    /// The device binding ended without binding (expired or revoked).
+    #[error("{0}")]
+    BindingFailed(String),
+    /// No binding SMS arrived before the deadline (the binding may still complete).
+    #[error("{0}")]
+    BindingTimedOut(String),
 }
 
 impl From<warung_core::Error> for WarungError {
@@ -126,6 +182,30 @@ impl From<warung_core::Error> for WarungError {
             E::SyncIntegrity(_) => WarungError::SyncIntegrity(m),
             E::Cancelled => WarungError::Cancelled(m),
             E::InvalidSyncConfig(_) => WarungError::InvalidSyncConfig(m),
+            E::InvalidPhone(_) => WarungError::InvalidPhone(m),
+            E::InvalidPin => WarungError::InvalidPin(m),
+            E::WeakPin => WarungError::WeakPin(m),
+            E::NotSignedIn => WarungError::NotSignedIn(m),
+            E::SessionExpired => WarungError::SessionExpired(m),
+            E::DeviceNotBound => WarungError::DeviceNotBound(m),
+            E::OtpRejected { attempts_left, .. } => WarungError::OtpRejected(match attempts_left {
+                Some(n) => format!("{m} ({n} attempts left)"),
+                None => m,
+            }),
+            E::PinIncorrect { .. } => WarungError::PinIncorrect(m),
+            E::PinLocked { .. } => WarungError::PinLocked(m),
+            E::PinNotSet => WarungError::PinNotSet(m),
+            E::StepUpRequired => WarungError::StepUpRequired(m),
+            E::RateLimited { .. } => WarungError::RateLimited(m),
+            E::TotpNotEnrolled => WarungError::TotpNotEnrolled(m),
+            E::TotpAlreadyEnrolled => WarungError::TotpAlreadyEnrolled(m),
+            E::TotpRejected { .. } => WarungError::TotpRejected(m),
+            E::SignatureRejected { .. } => WarungError::SignatureRejected(m),
+            E::BindingFailed(state) => WarungError::BindingFailed(format!(
+                "device binding failed: {}",
+                binding_state_name(state)
+            )),
+            E::BindingTimedOut => WarungError::BindingTimedOut(m),
         }
     }
 }
@@ -1468,5 +1548,721 @@ impl Warung {
     /// Whether this device has registered with the configured server.
     pub fn is_sync_registered(&self) -> Result<bool> {
         guard(|| Ok(self.sync_client()?.is_registered()?))
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Identity and verification (the core's `verify`): SMS OTP sign-in, the SIM-bound device key,
+// PIN and the TOTP soft token. Secrets (tokens, keys, the TOTP secret) stay in the app's secure
+// storage and never cross the boundary, except the `otpauth://` URI asked for on purpose.
+
+use warung_core::verify as core_verify;
+
+/// What an SMS OTP is for. `request_otp` takes `Register` or `Login`; `StepUp` challenges come
+/// from `request_step_up` (and `request_otp` refuses it with `OtpRejected`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum OtpPurpose {
+    Register,
+    Login,
+    StepUp,
+}
+
+impl From<OtpPurpose> for wire::OtpPurpose {
+    fn from(p: OtpPurpose) -> Self {
+        match p {
+            OtpPurpose::Register => wire::OtpPurpose::Register,
+            OtpPurpose::Login => wire::OtpPurpose::Login,
+            OtpPurpose::StepUp => wire::OtpPurpose::StepUp,
+        }
+    }
+}
+
+impl From<wire::OtpPurpose> for OtpPurpose {
+    fn from(p: wire::OtpPurpose) -> Self {
+        match p {
+            wire::OtpPurpose::Register => OtpPurpose::Register,
+            wire::OtpPurpose::Login => OtpPurpose::Login,
+            wire::OtpPurpose::StepUp => OtpPurpose::StepUp,
+        }
+    }
+}
+
+/// The language of the SMS texts the server sends (Indonesian or English).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum SmsLanguage {
+    Id,
+    En,
+}
+
+impl From<SmsLanguage> for wire::SmsLanguage {
+    fn from(l: SmsLanguage) -> Self {
+        match l {
+            SmsLanguage::Id => wire::SmsLanguage::Id,
+            SmsLanguage::En => wire::SmsLanguage::En,
+        }
+    }
+}
+
+/// A sensitive action a step-up OTP confirms.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum StepUpAction {
+    /// Changing the PIN (`change_pin`).
+    PinChange,
+}
+
+impl From<StepUpAction> for core_verify::StepUpAction {
+    fn from(a: StepUpAction) -> Self {
+        match a {
+            StepUpAction::PinChange => core_verify::StepUpAction::PinChange,
+        }
+    }
+}
+
+/// An SMS code went out.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct OtpChallenge {
+    pub challenge_id: String,
+    /// The number the code was sent to, E.164.
+    pub phone: String,
+    pub purpose: OtpPurpose,
+    pub expires_at: SystemTime,
+    /// No new code for this phone before this time.
+    pub resend_after: SystemTime,
+    pub digits: u32,
+}
+
+impl From<wire::OtpChallenge> for OtpChallenge {
+    fn from(c: wire::OtpChallenge) -> Self {
+        OtpChallenge {
+            challenge_id: c.challenge_id,
+            phone: c.phone,
+            purpose: c.purpose.into(),
+            expires_at: instant(c.expires_at),
+            resend_after: instant(c.resend_after),
+            digits: c.digits,
+        }
+    }
+}
+
+/// A verified register / login code. The session itself went to secure storage.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct SignedIn {
+    pub user_id: String,
+    /// E.164.
+    pub phone: String,
+    /// The account was created by this verification.
+    pub new_user: bool,
+}
+
+impl From<core_verify::SignedIn> for SignedIn {
+    fn from(s: core_verify::SignedIn) -> Self {
+        SignedIn {
+            user_id: s.user_id,
+            phone: s.phone,
+            new_user: s.new_user,
+        }
+    }
+}
+
+/// A verified step-up code: lets the action it was bound to happen once, before `expires_at`
+/// (pass `challenge_id` to the action, e.g. `change_pin`).
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct StepUpGrant {
+    pub challenge_id: String,
+    pub tx_digest: String,
+    pub expires_at: SystemTime,
+}
+
+impl From<wire::StepUpGrant> for StepUpGrant {
+    fn from(g: wire::StepUpGrant) -> Self {
+        StepUpGrant {
+            challenge_id: g.challenge_id,
+            tx_digest: g.tx_digest,
+            expires_at: instant(g.expires_at),
+        }
+    }
+}
+
+/// What the phone must do to bind: send `sms_body` from its SIM to `short_code`.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct BindingInstructions {
+    pub binding_id: String,
+    pub short_code: String,
+    /// Exactly what the SMS must say, e.g. `WRG BIND 7F3KQ9`.
+    pub sms_body: String,
+    pub expires_at: SystemTime,
+}
+
+impl From<wire::BindingInstructions> for BindingInstructions {
+    fn from(b: wire::BindingInstructions) -> Self {
+        BindingInstructions {
+            binding_id: b.binding_id,
+            short_code: b.short_code,
+            sms_body: b.sms_body,
+            expires_at: instant(b.expires_at),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum BindingState {
+    /// Waiting for the SMS.
+    Pending,
+    /// The SMS arrived from the account's number: the key is bound.
+    Bound,
+    /// No valid SMS before the deadline.
+    Expired,
+    /// Replaced by a newer binding or revoked.
+    Revoked,
+}
+
+impl From<wire::BindingState> for BindingState {
+    fn from(s: wire::BindingState) -> Self {
+        match s {
+            wire::BindingState::Pending => BindingState::Pending,
+            wire::BindingState::Bound => BindingState::Bound,
+            wire::BindingState::Expired => BindingState::Expired,
+            wire::BindingState::Revoked => BindingState::Revoked,
+        }
+    }
+}
+
+fn binding_state_name(s: wire::BindingState) -> &'static str {
+    match s {
+        wire::BindingState::Pending => "pending",
+        wire::BindingState::Bound => "bound",
+        wire::BindingState::Expired => "expired",
+        wire::BindingState::Revoked => "revoked",
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct BindingStatus {
+    pub binding_id: String,
+    pub device_id: String,
+    pub state: BindingState,
+    pub expires_at: SystemTime,
+    pub bound_at: Option<SystemTime>,
+}
+
+impl From<wire::BindingStatus> for BindingStatus {
+    fn from(b: wire::BindingStatus) -> Self {
+        BindingStatus {
+            binding_id: b.binding_id,
+            device_id: b.device_id,
+            state: b.state.into(),
+            expires_at: instant(b.expires_at),
+            bound_at: b.bound_at.map(instant),
+        }
+    }
+}
+
+/// The signed-in account, as the server sees it.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct Account {
+    pub user_id: String,
+    pub phone: String,
+    /// This installation (the session's device).
+    pub device_id: String,
+    /// This installation holds a bound key: it may sign money-moving requests.
+    pub device_bound: bool,
+    pub pin_set: bool,
+    /// Money movement is locked after too many wrong PINs, until this time.
+    pub pin_locked_until: Option<SystemTime>,
+    pub totp_enrolled: bool,
+    pub created_at: SystemTime,
+}
+
+impl From<wire::Account> for Account {
+    fn from(a: wire::Account) -> Self {
+        Account {
+            user_id: a.user_id,
+            phone: a.phone,
+            device_id: a.device_id,
+            device_bound: a.device_bound,
+            pin_set: a.pin_set,
+            pin_locked_until: a.pin_locked_until.map(instant),
+            totp_enrolled: a.totp_enrolled,
+            created_at: instant(a.created_at),
+        }
+    }
+}
+
+/// One of the user's devices.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct DeviceSummary {
+    pub device_id: String,
+    /// This installation.
+    pub current: bool,
+    pub bound: bool,
+    /// First 16 hex digits of SHA-256 of the bound public key.
+    pub key_fingerprint: Option<String>,
+    pub bound_at: Option<SystemTime>,
+    pub revoked_at: Option<SystemTime>,
+    pub last_login_at: SystemTime,
+}
+
+impl From<wire::DeviceSummary> for DeviceSummary {
+    fn from(d: wire::DeviceSummary) -> Self {
+        DeviceSummary {
+            device_id: d.device_id,
+            current: d.current,
+            bound: d.bound,
+            key_fingerprint: d.key_fingerprint,
+            bound_at: d.bound_at.map(instant),
+            revoked_at: d.revoked_at.map(instant),
+            last_login_at: instant(d.last_login_at),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum TotpAlgorithm {
+    Sha1,
+    Sha256,
+    Sha512,
+}
+
+/// A TOTP soft token just enrolled. The secret stays in secure storage; `otpauth_uri` carries
+/// it for export to another authenticator app (show it only on the user's request).
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct TotpEnrollment {
+    pub issuer: String,
+    /// The account label (the phone number).
+    pub account: String,
+    pub algorithm: TotpAlgorithm,
+    pub digits: u32,
+    pub period_s: u64,
+    pub otpauth_uri: String,
+}
+
+impl From<core_verify::TotpEnrollment> for TotpEnrollment {
+    fn from(e: core_verify::TotpEnrollment) -> Self {
+        TotpEnrollment {
+            issuer: e.issuer,
+            account: e.account,
+            algorithm: match e.algorithm {
+                warung_core::otp::Algorithm::Sha1 => TotpAlgorithm::Sha1,
+                warung_core::otp::Algorithm::Sha256 => TotpAlgorithm::Sha256,
+                warung_core::otp::Algorithm::Sha512 => TotpAlgorithm::Sha512,
+            },
+            digits: e.digits,
+            period_s: e.period_s,
+            otpauth_uri: e.otpauth_uri,
+        }
+    }
+}
+
+/// The soft token's code at a moment.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct TotpCode {
+    pub code: String,
+    /// The time step (unix seconds / period).
+    pub step: u64,
+    /// Seconds until the next code.
+    pub valid_for_s: u64,
+}
+
+impl From<core_verify::TotpCode> for TotpCode {
+    fn from(c: core_verify::TotpCode) -> Self {
+        TotpCode {
+            code: c.code,
+            step: c.step,
+            valid_for_s: c.valid_for_s,
+        }
+    }
+}
+
+/// `08…`, `628…`, `+628…` (spaces, dashes allowed) → E.164 `+628…`; anything else (non-ASCII
+/// digits included) is `InvalidPhone`. No request.
+#[uniffi::export]
+pub fn normalize_phone(text: String) -> Result<String> {
+    guard(|| {
+        warung_core::phone::normalize(&text)
+            .map_err(|e| warung_core::Error::InvalidPhone(e.to_string()).into())
+    })
+}
+
+/// Checks a new PIN before any request: 6 ASCII digits (`InvalidPin`), not all one digit nor a
+/// straight run such as 123456 / 654321 (`WeakPin`).
+#[uniffi::export]
+pub fn check_new_pin(pin: String) -> Result<()> {
+    guard(|| Ok(core_verify::check_new_pin(&pin)?))
+}
+
+impl Warung {
+    /// Runs one identity call on the core's runtime. `cancel` (or dropping the caller's
+    /// coroutine / task) abandons it at its next await: a request in flight may still reach
+    /// the server. A panic comes back as `Internal`.
+    async fn identity<T, F, Fut>(&self, cancel: Option<Arc<CancelToken>>, call: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(core_sync::SyncClient, CancelFlag) -> Fut,
+        Fut: std::future::Future<Output = warung_core::Result<T>> + Send + 'static,
+    {
+        let client = self.sync_client()?;
+        let flag = cancel.map(|t| t.flag.clone()).unwrap_or_default();
+        let _guard = CancelOnDrop(flag.clone());
+        let work = call(client, flag.clone());
+        let task = self.runtime.spawn(async move {
+            tokio::pin!(work);
+            loop {
+                if flag.is_cancelled() {
+                    return Err(WarungError::Cancelled("cancelled".into()));
+                }
+                tokio::select! {
+                    r = &mut work => return r.map_err(Into::into),
+                    _ = tokio::time::sleep(CANCEL_POLL) => {}
+                }
+            }
+        });
+        join_result(task.await)
+    }
+}
+
+/// A spawned task's outcome, its panic as `Internal`.
+fn join_result<T>(r: std::result::Result<Result<T>, tokio::task::JoinError>) -> Result<T> {
+    match r {
+        Ok(r) => r,
+        Err(e) if e.is_panic() => {
+            let panic = e.into_panic();
+            let msg = panic
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "unknown panic".into());
+            Err(WarungError::Internal(format!("internal error: {msg}")))
+        }
+        Err(e) => Err(WarungError::Internal(format!("task failed: {e}"))),
+    }
+}
+
+/// Identity calls go to the server set with `configure_sync` (else `SyncNotConfigured`).
+/// Async calls take an optional `CancelToken`; cancelling the Kotlin coroutine or Swift task
+/// (with the extension wrappers) does the same.
+#[uniffi::export]
+impl Warung {
+    /// Texts a 6-digit code to `phone` (`08…`, `628…`, `+628…`) for `Register` or `Login`. An
+    /// unusable number is `InvalidPhone` (no request); a resend within the cool-down or past
+    /// the hourly limits is `RateLimited` (the message has the wait).
+    #[uniffi::method(default(cancel = None))]
+    pub async fn request_otp(
+        &self,
+        phone: String,
+        purpose: OtpPurpose,
+        language: SmsLanguage,
+        cancel: Option<Arc<CancelToken>>,
+    ) -> Result<OtpChallenge> {
+        self.identity(cancel, move |c, _| async move {
+            c.request_otp(&phone, purpose.into(), language.into())
+                .await
+                .map(Into::into)
+        })
+        .await
+    }
+
+    /// Checks the code of a register / login challenge; the session goes to secure storage.
+    /// A wrong, expired, used or locked code is `OtpRejected` (with the attempts left).
+    #[uniffi::method(default(cancel = None))]
+    pub async fn verify_otp(
+        &self,
+        challenge_id: String,
+        code: String,
+        cancel: Option<Arc<CancelToken>>,
+    ) -> Result<SignedIn> {
+        self.identity(cancel, move |c, _| async move {
+            c.verify_otp(&challenge_id, &code).await.map(Into::into)
+        })
+        .await
+    }
+
+    /// Texts a step-up code to the signed-in user's phone, bound to `action`.
+    #[uniffi::method(default(cancel = None))]
+    pub async fn request_step_up(
+        &self,
+        action: StepUpAction,
+        cancel: Option<Arc<CancelToken>>,
+    ) -> Result<OtpChallenge> {
+        self.identity(cancel, move |c, _| async move {
+            c.request_step_up(action.into()).await.map(Into::into)
+        })
+        .await
+    }
+
+    /// Checks a step-up code; the grant allows its action once.
+    #[uniffi::method(default(cancel = None))]
+    pub async fn verify_step_up(
+        &self,
+        challenge_id: String,
+        code: String,
+        cancel: Option<Arc<CancelToken>>,
+    ) -> Result<StepUpGrant> {
+        self.identity(cancel, move |c, _| async move {
+            c.verify_step_up(&challenge_id, &code).await.map(Into::into)
+        })
+        .await
+    }
+
+    /// Ends the session on the server and removes it here (the local session is gone even if
+    /// the server cannot be reached; that is still reported). The device key and TOTP secret
+    /// stay for the same user's next sign-in.
+    #[uniffi::method(default(cancel = None))]
+    pub async fn logout(&self, cancel: Option<Arc<CancelToken>>) -> Result<()> {
+        self.identity(cancel, |c, _| async move { c.logout().await })
+            .await
+    }
+
+    /// A session for this server is stored and not expired (no request).
+    pub fn is_signed_in(&self) -> Result<bool> {
+        guard(|| Ok(self.sync_client()?.is_signed_in()?))
+    }
+
+    /// The signed-in account (`NotSignedIn` without a session).
+    #[uniffi::method(default(cancel = None))]
+    pub async fn account(&self, cancel: Option<Arc<CancelToken>>) -> Result<Account> {
+        self.identity(
+            cancel,
+            |c, _| async move { c.account().await.map(Into::into) },
+        )
+        .await
+    }
+
+    /// Creates this installation's device key (kept in secure storage) and asks for a
+    /// binding: the app must then send `sms_body` to `short_code` from the phone's SIM.
+    #[uniffi::method(default(cancel = None))]
+    pub async fn begin_device_binding(
+        &self,
+        cancel: Option<Arc<CancelToken>>,
+    ) -> Result<BindingInstructions> {
+        self.identity(cancel, |c, _| async move {
+            c.begin_device_binding().await.map(Into::into)
+        })
+        .await
+    }
+
+    /// The server's view of a binding (once `Bound`, the key becomes this device's key).
+    #[uniffi::method(default(cancel = None))]
+    pub async fn binding_status(
+        &self,
+        binding_id: String,
+        cancel: Option<Arc<CancelToken>>,
+    ) -> Result<BindingStatus> {
+        self.identity(cancel, move |c, _| async move {
+            c.binding_status(&binding_id).await.map(Into::into)
+        })
+        .await
+    }
+
+    /// Polls the binding every second until it is bound (returned), expired or revoked
+    /// (`BindingFailed`), `timeout_seconds` pass (`BindingTimedOut`: it may still complete) or
+    /// it is cancelled (`Cancelled`).
+    #[uniffi::method(default(cancel = None))]
+    pub async fn wait_until_bound(
+        &self,
+        binding_id: String,
+        timeout_seconds: u32,
+        cancel: Option<Arc<CancelToken>>,
+    ) -> Result<BindingStatus> {
+        self.identity(cancel, move |c, flag| async move {
+            c.wait_until_bound(
+                &binding_id,
+                Duration::from_secs(u64::from(timeout_seconds)),
+                &flag,
+            )
+            .await
+            .map(Into::into)
+        })
+        .await
+    }
+
+    /// This installation holds a bound device key (no request).
+    pub fn is_device_bound(&self) -> Result<bool> {
+        guard(|| Ok(self.sync_client()?.is_device_bound()?))
+    }
+
+    /// The user's devices.
+    #[uniffi::method(default(cancel = None))]
+    pub async fn devices(&self, cancel: Option<Arc<CancelToken>>) -> Result<Vec<DeviceSummary>> {
+        self.identity(cancel, |c, _| async move {
+            c.devices()
+                .await
+                .map(|d| d.into_iter().map(Into::into).collect())
+        })
+        .await
+    }
+
+    /// Revokes one of the user's devices (signed; needs this device bound).
+    #[uniffi::method(default(cancel = None))]
+    pub async fn revoke_device(
+        &self,
+        device_id: String,
+        cancel: Option<Arc<CancelToken>>,
+    ) -> Result<()> {
+        self.identity(cancel, move |c, _| async move {
+            c.revoke_device(&device_id).await
+        })
+        .await
+    }
+
+    /// Sets the first PIN (signed; needs a bound device). `InvalidPin` / `WeakPin` are
+    /// checked before any request.
+    #[uniffi::method(default(cancel = None))]
+    pub async fn set_pin(&self, pin: String, cancel: Option<Arc<CancelToken>>) -> Result<()> {
+        self.identity(cancel, move |c, _| async move { c.set_pin(&pin).await })
+            .await
+    }
+
+    /// Changes the PIN: the old one plus a verified step-up for `StepUpAction.PinChange`
+    /// (else `StepUpRequired`).
+    #[uniffi::method(default(cancel = None))]
+    pub async fn change_pin(
+        &self,
+        old_pin: String,
+        new_pin: String,
+        step_up_challenge_id: String,
+        cancel: Option<Arc<CancelToken>>,
+    ) -> Result<()> {
+        self.identity(cancel, move |c, _| async move {
+            c.change_pin(&old_pin, &new_pin, &step_up_challenge_id)
+                .await
+        })
+        .await
+    }
+
+    /// Checks the PIN with the server (signed): Ok when right, `PinIncorrect` (attempts left
+    /// in the message), `PinLocked` (the wait), `PinNotSet`.
+    #[uniffi::method(default(cancel = None))]
+    pub async fn verify_pin(&self, pin: String, cancel: Option<Arc<CancelToken>>) -> Result<()> {
+        self.identity(cancel, move |c, _| async move { c.verify_pin(&pin).await })
+            .await
+    }
+
+    /// Enrols the TOTP soft token (signed; once per account, then `TotpAlreadyEnrolled`).
+    #[uniffi::method(default(cancel = None))]
+    pub async fn enroll_totp(&self, cancel: Option<Arc<CancelToken>>) -> Result<TotpEnrollment> {
+        self.identity(cancel, |c, _| async move {
+            c.enroll_totp().await.map(Into::into)
+        })
+        .await
+    }
+
+    /// The soft token's current code, offline (`TotpNotEnrolled` without a secret here).
+    pub fn totp_code(&self) -> Result<TotpCode> {
+        let now = SystemTime::now()
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .map_err(|_| WarungError::Internal("the clock is before 1970".into()))?
+            .as_secs();
+        self.totp_code_at(now)
+    }
+
+    /// The soft token's code at `unix_seconds` (for tests and clock-skew displays).
+    pub fn totp_code_at(&self, unix_seconds: u64) -> Result<TotpCode> {
+        guard(|| Ok(self.sync_client()?.totp_code(unix_seconds)?.into()))
+    }
+
+    /// The `otpauth://` URI of the soft token, for another authenticator app. It contains the
+    /// secret: show it only on the user's request.
+    pub fn totp_uri(&self) -> Result<String> {
+        guard(|| Ok(self.sync_client()?.totp_uri()?))
+    }
+
+    /// Has the server check a TOTP code (signed); returns the time step it matched. A wrong
+    /// code or a step already accepted is `TotpRejected` (`totp_invalid` / `totp_replayed`).
+    #[uniffi::method(default(cancel = None))]
+    pub async fn confirm_totp(
+        &self,
+        code: String,
+        cancel: Option<Arc<CancelToken>>,
+    ) -> Result<u64> {
+        self.identity(
+            cancel,
+            move |c, _| async move { c.confirm_totp(&code).await },
+        )
+        .await
+    }
+}
+
+#[cfg(test)]
+mod identity_error_tests {
+    use super::*;
+    use warung_core::Error as E;
+
+    fn text(e: E) -> (String, String) {
+        let w = WarungError::from(e);
+        let name = format!("{w:?}");
+        (name[..name.find('(').unwrap()].to_string(), w.to_string())
+    }
+
+    #[test]
+    fn identity_errors_keep_their_details() {
+        let (n, m) = text(E::OtpRejected {
+            code: "otp_invalid".into(),
+            attempts_left: Some(4),
+        });
+        assert_eq!(n, "OtpRejected");
+        assert!(
+            m.contains("otp_invalid") && m.contains("4 attempts left"),
+            "{m}"
+        );
+        let (n, m) = text(E::PinIncorrect { attempts_left: 2 });
+        assert_eq!(n, "PinIncorrect");
+        assert!(m.contains("2 attempts left"), "{m}");
+        let (n, m) = text(E::PinLocked {
+            retry_after_s: 1800,
+        });
+        assert_eq!(n, "PinLocked");
+        assert!(m.contains("1800 s"), "{m}");
+        let (n, m) = text(E::RateLimited { retry_after_s: 27 });
+        assert_eq!(n, "RateLimited");
+        assert!(m.contains("27 s"), "{m}");
+        let (n, m) = text(E::TotpRejected {
+            code: "totp_replayed".into(),
+        });
+        assert_eq!(n, "TotpRejected");
+        assert!(m.contains("totp_replayed"), "{m}");
+        let (n, m) = text(E::SignatureRejected {
+            code: "signature_stale".into(),
+        });
+        assert_eq!(n, "SignatureRejected");
+        assert!(m.contains("signature_stale"), "{m}");
+        let (n, m) = text(E::BindingFailed(wire::BindingState::Expired));
+        assert_eq!(n, "BindingFailed");
+        assert!(m.ends_with("expired"), "{m}");
+        for (e, name) in [
+            (E::InvalidPhone("x".into()), "InvalidPhone"),
+            (E::InvalidPin, "InvalidPin"),
+            (E::WeakPin, "WeakPin"),
+            (E::NotSignedIn, "NotSignedIn"),
+            (E::SessionExpired, "SessionExpired"),
+            (E::DeviceNotBound, "DeviceNotBound"),
+            (E::PinNotSet, "PinNotSet"),
+            (E::StepUpRequired, "StepUpRequired"),
+            (E::TotpNotEnrolled, "TotpNotEnrolled"),
+            (E::TotpAlreadyEnrolled, "TotpAlreadyEnrolled"),
+            (E::BindingTimedOut, "BindingTimedOut"),
+        ] {
+            assert_eq!(text(e).0, name);
+        }
+    }
+
+    #[test]
+    fn free_functions_are_typed() {
+        assert_eq!(
+            normalize_phone("0812-3456-7890".into()).unwrap(),
+            "+6281234567890"
+        );
+        assert!(matches!(
+            normalize_phone("０８１２３４５６７８９０".into()),
+            Err(WarungError::InvalidPhone(_))
+        ));
+        assert!(matches!(
+            check_new_pin("654321".into()),
+            Err(WarungError::WeakPin(_))
+        ));
+        assert!(matches!(
+            check_new_pin("12345".into()),
+            Err(WarungError::InvalidPin(_))
+        ));
+        assert!(check_new_pin("482916".into()).is_ok());
     }
 }

@@ -77,3 +77,16 @@ final class SyncStreamListener: SyncListener, @unchecked Sendable {
 public func searchQuery(_ text: String = "", sort: SortOrder = .relevance, limit: UInt32 = 20) -> SearchQuery {
     SearchQuery(text: text, sort: sort, limit: limit)
 }
+
+extension Warung {
+    /// Waits for the binding SMS (see `waitUntilBound`); cancelling the calling task stops the
+    /// wait with `WarungError.Cancelled`.
+    public func waitForBinding(_ bindingId: String, timeoutSeconds: UInt32) async throws -> BindingStatus {
+        let token = CancelToken()
+        return try await withTaskCancellationHandler {
+            try await waitUntilBound(bindingId: bindingId, timeoutSeconds: timeoutSeconds, cancel: token)
+        } onCancel: {
+            token.cancel()
+        }
+    }
+}

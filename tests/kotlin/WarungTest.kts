@@ -464,6 +464,294 @@ test("sync: cancel token and coroutine cancellation stop a round; the next one r
     check(c.lastSyncError() == null)
 }
 
+// ---------------------------------------------------------------------------------------------
+// Identity: SMS OTP sign-in, SIM binding, PIN, TOTP soft token — against the real server. The
+// tests play the phone's SMS side: codes are read from the server's development outbox
+// (GET /v1/dev/sms with the dev token) and the binding SMS is delivered to the inbound webhook
+// signed with HMAC-SHA256 as an SMS aggregator would.
+
+val smsSecret = System.getenv("WARUNG_TEST_SMS_SECRET") ?: error("WARUNG_TEST_SMS_SECRET is not set")
+val devToken = System.getenv("WARUNG_TEST_DEV_TOKEN") ?: error("WARUNG_TEST_DEV_TOKEN is not set")
+val shortCode = System.getenv("WARUNG_TEST_SHORT_CODE") ?: error("WARUNG_TEST_SHORT_CODE is not set")
+val resendSeconds = (System.getenv("WARUNG_TEST_OTP_RESEND_S") ?: error("WARUNG_TEST_OTP_RESEND_S is not set")).toLong()
+val http: java.net.http.HttpClient = java.net.http.HttpClient.newHttpClient()
+
+// One fresh number per use: the server rate-limits per phone.
+val phoneBase = java.security.SecureRandom().nextInt(9000) + 1000
+val phoneCounter = AtomicInteger()
+/** A new Indonesian mobile number in national form (08…) and its E.164 form. */
+fun newPhone(): Pair<String, String> {
+    val rest = "%04d%04d".format(phoneBase, phoneCounter.incrementAndGet())
+    return "0812$rest" to "+62812$rest"
+}
+
+fun hex(bytes: ByteArray) = bytes.joinToString("") { "%02x".format(it) }
+
+/** The newest SMS the server "sent" to `e164` (JSON string field `text`), or null. */
+fun newestSms(e164: String): String? {
+    val url = "$serverUrl/v1/dev/sms?to=" + java.net.URLEncoder.encode(e164, "UTF-8") + "&limit=1"
+    val req = java.net.http.HttpRequest.newBuilder(java.net.URI(url))
+        .header("Authorization", "Bearer $devToken").GET().build()
+    val res = http.send(req, java.net.http.HttpResponse.BodyHandlers.ofString())
+    check(res.statusCode() == 200) { "dev outbox: ${res.statusCode()} ${res.body()}" }
+    val m = Regex("\"text\"\\s*:\\s*\"((?:[^\"\\\\]|\\\\.)*)\"").find(res.body()) ?: return null
+    return m.groupValues[1]
+}
+
+/** The 6-digit code of the newest SMS to `e164` (an OTP text is expected). */
+fun smsCode(e164: String): String {
+    val text = newestSms(e164) ?: throw AssertionError("no SMS to $e164")
+    return Regex("\\b(\\d{6})\\b").find(text)?.groupValues?.get(1)
+        ?: throw AssertionError("no code in SMS to $e164: $text")
+}
+
+/** Another 6-digit code than `code`. */
+fun wrongCode(code: String) = "%06d".format((code.toInt() + 1) % 1_000_000)
+
+fun jsonString(s: String) = "\"" + s.replace("\\", "\\\\").replace("\"", "\\\"") + "\""
+
+/** Delivers a mobile-originated SMS as the aggregator does; returns `result` or `result/reason`. */
+fun deliverSms(from: String, text: String, to: String = shortCode): String {
+    val body = "{\"message_id\":${jsonString(java.util.UUID.randomUUID().toString())}," +
+        "\"from\":${jsonString(from)},\"to\":${jsonString(to)},\"text\":${jsonString(text)}}"
+    val ts = System.currentTimeMillis() / 1000
+    val mac = javax.crypto.Mac.getInstance("HmacSHA256")
+    mac.init(javax.crypto.spec.SecretKeySpec(smsSecret.toByteArray(), "HmacSHA256"))
+    val signature = hex(mac.doFinal("$ts.$body".toByteArray()))
+    val req = java.net.http.HttpRequest.newBuilder(java.net.URI("$serverUrl/v1/sms/inbound"))
+        .header("content-type", "application/json")
+        .header("x-warung-timestamp", ts.toString())
+        .header("x-warung-sms-signature", signature)
+        .POST(java.net.http.HttpRequest.BodyPublishers.ofString(body)).build()
+    val res = http.send(req, java.net.http.HttpResponse.BodyHandlers.ofString())
+    check(res.statusCode() == 200) { "inbound SMS: ${res.statusCode()} ${res.body()}" }
+    val result = Regex("\"result\"\\s*:\\s*\"(\\w+)\"").find(res.body())!!.groupValues[1]
+    val reason = Regex("\"reason\"\\s*:\\s*\"(\\w+)\"").find(res.body())?.groupValues?.get(1)
+    return if (reason == null) result else "$result/$reason"
+}
+
+/** Registers `phone` on `p` through the SMS code; returns its E.164 form. */
+fun signIn(p: Warung, phone: Pair<String, String>, purpose: OtpPurpose = OtpPurpose.REGISTER): SignedIn {
+    val challenge = runBlocking { p.requestOtp(phone.first, purpose, SmsLanguage.ID) }
+    return runBlocking { p.verifyOtp(challenge.challengeId, smsCode(phone.second)) }
+}
+
+/** Binds `p`'s device by the SMS from its own number. */
+fun bind(p: Warung, phone: Pair<String, String>) {
+    val b = runBlocking { p.beginDeviceBinding() }
+    check(deliverSms(phone.first, b.smsBody) == "bound")
+    val status = runBlocking { p.waitUntilBound(b.bindingId, 15u) }
+    check(status.state == BindingState.BOUND)
+}
+
+test("identity: normalizePhone and checkNewPin (typed errors, non-ASCII digits)") {
+    check(normalizePhone("0812-3456-7890") == "+6281234567890")
+    check(normalizePhone("6281234567890") == "+6281234567890")
+    check(normalizePhone("+62 812 3456 7890") == "+6281234567890")
+    for (bad in listOf("", "12345", "0812", "٠٨١٢٣٤٥٦٧٨٩٠", "０８１２３４５６７８９０", "0812345678901234")) {
+        val e = expectThrows<WarungException.InvalidPhone> { normalizePhone(bad) }
+        check(e.message!!.contains("phone")) { "message: ${e.message}" }
+    }
+    checkNewPin("482916")
+    for (weak in listOf("123456", "654321", "111111", "000000", "345678"))
+        expectThrows<WarungException.WeakPin> { checkNewPin(weak) }
+    for (bad in listOf("12345", "1234567", "12a456", "١٢٣٤٥٦", ""))
+        expectThrows<WarungException.InvalidPin> { checkNewPin(bad) }
+}
+
+test("identity: calls without a session are NotSignedIn; without configureSync SyncNotConfigured") {
+    expectThrows<WarungException.SyncNotConfigured> {
+        runBlocking { w.requestOtp("081234567890", OtpPurpose.REGISTER, SmsLanguage.ID) }
+    }
+    val p = syncProfile("anon")
+    check(!p.isSignedIn())
+    check(!p.isDeviceBound())
+    expectThrows<WarungException.NotSignedIn> { runBlocking { p.account() } }
+    expectThrows<WarungException.NotSignedIn> { runBlocking { p.beginDeviceBinding() } }
+    expectThrows<WarungException.NotSignedIn> { runBlocking { p.devices() } }
+    expectThrows<WarungException.NotSignedIn> { runBlocking { p.requestStepUp(StepUpAction.PIN_CHANGE) } }
+    expectThrows<WarungException.NotSignedIn> { runBlocking { p.verifyPin("482916") } }
+    expectThrows<WarungException.NotSignedIn> { runBlocking { p.setPin("482916") } }
+    expectThrows<WarungException.NotSignedIn> { runBlocking { p.enrollTotp() } }
+    expectThrows<WarungException.TotpNotEnrolled> { p.totpCode() }
+    expectThrows<WarungException.TotpNotEnrolled> { p.totpUri() }
+    runBlocking { p.logout() } // nothing to end: not an error
+}
+
+test("identity: requestOtp refuses bad numbers; wrong code OtpRejected with attempts left; resend RateLimited") {
+    val p = syncProfile("otp")
+    for (bad in listOf("12345", "０８１２３４５６７８９０", "08١٢٣٤٥٦٧٨٩٠"))
+        expectThrows<WarungException.InvalidPhone> {
+            runBlocking { p.requestOtp(bad, OtpPurpose.REGISTER, SmsLanguage.ID) }
+        }
+    val phone = newPhone()
+    check(newestSms(phone.second) == null) { "fresh number already has SMS" }
+    val c = runBlocking { p.requestOtp(phone.first, OtpPurpose.LOGIN, SmsLanguage.EN) }
+    check(c.phone == phone.second && c.purpose == OtpPurpose.LOGIN && c.digits == 6u) { "$c" }
+    val now = java.time.Instant.now()
+    check(c.expiresAt.isAfter(now) && c.resendAfter.isAfter(now)) { "$c" }
+    check(newestSms(phone.second)!!.startsWith("Your Warung code is")) { "English text" }
+    val code = smsCode(phone.second)
+    val e = expectThrows<WarungException.OtpRejected> { runBlocking { p.verifyOtp(c.challengeId, wrongCode(code)) } }
+    check(e.message!!.contains("otp_invalid") && e.message!!.contains("4 attempts left")) { "message: ${e.message}" }
+    val r = expectThrows<WarungException.RateLimited> {
+        runBlocking { p.requestOtp(phone.first, OtpPurpose.LOGIN, SmsLanguage.EN) }
+    }
+    check(Regex("try again in [1-9]\\d* s").containsMatchIn(r.message!!)) { "message: ${r.message}" }
+    check(!p.isSignedIn())
+    val signedIn = runBlocking { p.verifyOtp(c.challengeId, code) }
+    check(signedIn.phone == phone.second && signedIn.newUser) { "$signedIn" }
+    check(p.isSignedIn())
+    // Single use.
+    val used = expectThrows<WarungException.OtpRejected> { runBlocking { p.verifyOtp(c.challengeId, code) } }
+    check(used.message!!.contains("otp_used")) { "message: ${used.message}" }
+}
+
+test("identity: the full flow — OTP, SIM binding by SMS, PIN, TOTP, devices, logout") {
+    val p = syncProfile("flow")
+    val phone = newPhone()
+    val c = runBlocking { p.requestOtp(phone.first, OtpPurpose.REGISTER, SmsLanguage.ID) }
+    check(c.purpose == OtpPurpose.REGISTER && c.phone == phone.second)
+    check(newestSms(phone.second)!!.startsWith("Kode OTP Warung")) { "Indonesian text" }
+    val signedIn = runBlocking { p.verifyOtp(c.challengeId, smsCode(phone.second)) }
+    check(signedIn.newUser && signedIn.phone == phone.second && signedIn.userId.isNotEmpty())
+    check(p.isSignedIn() && !p.isDeviceBound())
+    val account = runBlocking { p.account() }
+    check(account.userId == signedIn.userId && account.phone == phone.second) { "$account" }
+    check(account.deviceId == p.deviceId() && !account.deviceBound && !account.pinSet && !account.totpEnrolled) { "$account" }
+    check(account.pinLockedUntil == null)
+    // Money-moving calls need the bound device.
+    expectThrows<WarungException.DeviceNotBound> { runBlocking { p.setPin("482916") } }
+
+    val b = runBlocking { p.beginDeviceBinding() }
+    check(b.shortCode == shortCode && Regex("^WRG BIND [0-9A-Z]{6}$").matches(b.smsBody)) { "$b" }
+    check(b.expiresAt.isAfter(java.time.Instant.now()))
+    // The binding SMS from another number is refused; the binding stays pending.
+    check(deliverSms(newPhone().first, b.smsBody) == "refused/wrong_sender")
+    check(runBlocking { p.bindingStatus(b.bindingId) }.state == BindingState.PENDING)
+    expectThrows<WarungException.BindingTimedOut> { runBlocking { p.waitUntilBound(b.bindingId, 1u) } }
+    check(!p.isDeviceBound())
+    // A cancelled wait ends with Cancelled.
+    val token = CancelToken()
+    Executors.newSingleThreadScheduledExecutor().schedule({ token.cancel() }, 300, TimeUnit.MILLISECONDS)
+    val started = System.nanoTime()
+    expectThrows<WarungException.Cancelled> { runBlocking { p.waitUntilBound(b.bindingId, 30u, token) } }
+    check((System.nanoTime() - started) / 1_000_000 < 5_000) { "cancel was slow" }
+    // So does cancelling the coroutine (no token).
+    runBlocking {
+        val job = launch(Dispatchers.Default) { p.waitUntilBound(b.bindingId, 30u) }
+        delay(300)
+        withTimeout(5_000) { job.cancelAndJoin() }
+        check(job.isCancelled)
+    }
+    // From the account's own number (as the network may report it: national form) it binds.
+    check(deliverSms(phone.first, b.smsBody) == "bound")
+    val status = runBlocking { p.waitUntilBound(b.bindingId, 15u) }
+    check(status.state == BindingState.BOUND && status.boundAt != null && status.deviceId == p.deviceId()) { "$status" }
+    check(p.isDeviceBound())
+    // The same token again is not a second binding.
+    check(deliverSms(phone.first, b.smsBody) == "refused/token_used")
+
+    expectThrows<WarungException.PinNotSet> { runBlocking { p.verifyPin("482916") } }
+    expectThrows<WarungException.WeakPin> { runBlocking { p.setPin("123456") } }
+    expectThrows<WarungException.InvalidPin> { runBlocking { p.setPin("12345") } }
+    runBlocking { p.setPin("482916") }
+    runBlocking { p.verifyPin("482916") }
+    val wrong = expectThrows<WarungException.PinIncorrect> { runBlocking { p.verifyPin("482917") } }
+    check(wrong.message!!.contains("4 attempts left")) { "message: ${wrong.message}" }
+    runBlocking { p.verifyPin("482916") } // right again: the counter resets
+    val wrong2 = expectThrows<WarungException.PinIncorrect> { runBlocking { p.verifyPin("000001") } }
+    check(wrong2.message!!.contains("4 attempts left")) { "message: ${wrong2.message}" }
+    runBlocking { p.verifyPin("482916") }
+
+    val e = runBlocking { p.enrollTotp() }
+    check(e.issuer == "Warung" && e.account == phone.second && e.algorithm == TotpAlgorithm.SHA1) { "$e" }
+    check(e.digits == 6u && e.periodS == 30uL && e.otpauthUri.startsWith("otpauth://totp/")) { "$e" }
+    check(e.otpauthUri.contains("secret=")) { e.otpauthUri }
+    check(p.totpUri() == e.otpauthUri)
+    expectThrows<WarungException.TotpAlreadyEnrolled> { runBlocking { p.enrollTotp() } }
+    // Offline codes: a pure function of the step.
+    val t = 1_700_000_000uL
+    val at = p.totpCodeAt(t)
+    check(at.step == t / 30uL && at.validForS == 30uL - t % 30uL && Regex("^\\d{6}$").matches(at.code)) { "$at" }
+    check(p.totpCodeAt(t - t % 30uL).code == at.code && p.totpCodeAt(t - t % 30uL + 29uL).code == at.code)
+    var code = p.totpCode()
+    if (code.validForS < 3uL) { Thread.sleep(code.validForS.toLong() * 1000 + 200); code = p.totpCode() }
+    check(Regex("^\\d{6}$").matches(code.code) && code.validForS in 1uL..30uL) { "$code" }
+    val nowS = System.currentTimeMillis() / 1000
+    check(code.step == nowS.toULong() / 30uL || code.step + 1uL == nowS.toULong() / 30uL) { "$code" }
+    // A code that matches none of the accepted steps is refused.
+    val near = (code.step - 1uL..code.step + 1uL).map { p.totpCodeAt(it * 30uL).code }.toSet()
+    val bad = (0..9).map { "%06d".format(it * 111_111 + 7) }.first { it !in near }
+    val rej = expectThrows<WarungException.TotpRejected> { runBlocking { p.confirmTotp(bad) } }
+    check(rej.message!!.contains("totp_invalid")) { "message: ${rej.message}" }
+    val step = runBlocking { p.confirmTotp(code.code) }
+    check(step == code.step) { "matched $step, code of ${code.step}" }
+    val replay = expectThrows<WarungException.TotpRejected> { runBlocking { p.confirmTotp(code.code) } }
+    check(replay.message!!.contains("totp_replayed")) { "message: ${replay.message}" }
+
+    val after = runBlocking { p.account() }
+    check(after.deviceBound && after.pinSet && after.totpEnrolled) { "$after" }
+    val devices = runBlocking { p.devices() }
+    check(devices.size == 1) { "$devices" }
+    val d = devices.single()
+    check(d.deviceId == p.deviceId() && d.current && d.bound && d.revokedAt == null && d.boundAt != null) { "$d" }
+    check(Regex("^[0-9a-f]{16}$").matches(d.keyFingerprint ?: "")) { "$d" }
+
+    runBlocking { p.logout() }
+    check(!p.isSignedIn())
+    expectThrows<WarungException.NotSignedIn> { runBlocking { p.account() } }
+}
+
+test("identity: step-up PIN change; a second device signs in and is revoked") {
+    val p = syncProfile("stepup")
+    val phone = newPhone()
+    val me = signIn(p, phone)
+    bind(p, phone)
+    runBlocking { p.setPin("482916") }
+    // Changing without a step-up grant is refused.
+    expectThrows<WarungException.StepUpRequired> { runBlocking { p.changePin("482916", "730158", "no-such-challenge") } }
+    Thread.sleep(resendSeconds * 1000 + 500) // the per-phone resend cool-down
+    val c = runBlocking { p.requestStepUp(StepUpAction.PIN_CHANGE) }
+    check(c.purpose == OtpPurpose.STEP_UP && c.phone == phone.second) { "$c" }
+    val code = smsCode(phone.second)
+    val e = expectThrows<WarungException.OtpRejected> { runBlocking { p.verifyStepUp(c.challengeId, wrongCode(code)) } }
+    check(e.message!!.contains("attempts left")) { "message: ${e.message}" }
+    // A step-up code does not sign anyone in.
+    expectThrows<WarungException.OtpRejected> { runBlocking { syncProfile("thief").verifyOtp(c.challengeId, code) } }
+    val grant = runBlocking { p.verifyStepUp(c.challengeId, code) }
+    check(grant.challengeId == c.challengeId && Regex("^[0-9a-f]{64}$").matches(grant.txDigest)) { "$grant" }
+    check(grant.expiresAt.isAfter(java.time.Instant.now()))
+    expectThrows<WarungException.PinIncorrect> { runBlocking { p.changePin("000001", "730158", grant.challengeId) } }
+    runBlocking { p.changePin("482916", "730158", grant.challengeId) }
+    runBlocking { p.verifyPin("730158") }
+    expectThrows<WarungException.PinIncorrect> { runBlocking { p.verifyPin("482916") } }
+    // The grant was consumed.
+    expectThrows<WarungException.StepUpRequired> { runBlocking { p.changePin("730158", "294817", grant.challengeId) } }
+    // Wrong PINs lock money movement: then even the right PIN is refused, with the wait.
+    val locked = (1..6).firstNotNullOfOrNull {
+        try { runBlocking { p.verifyPin("000001") }; throw AssertionError("wrong PIN accepted") }
+        catch (e: WarungException.PinIncorrect) { null }
+        catch (e: WarungException.PinLocked) { e }
+    } ?: throw AssertionError("no PinLocked after 6 wrong PINs")
+    check(Regex("try again in [1-9]\\d* s").containsMatchIn(locked.message!!)) { "message: ${locked.message}" }
+    val right = expectThrows<WarungException.PinLocked> { runBlocking { p.verifyPin("730158") } }
+    check(right.message!!.contains("try again in")) { "message: ${right.message}" }
+    check(runBlocking { p.account() }.pinLockedUntil?.isAfter(java.time.Instant.now()) == true)
+
+    // The same user on a second installation: a login, not a new account.
+    Thread.sleep(resendSeconds * 1000 + 500)
+    val q = syncProfile("stepup-2")
+    val again = signIn(q, phone, OtpPurpose.LOGIN)
+    check(again.userId == me.userId && !again.newUser) { "$again" }
+    val list = runBlocking { p.devices() }
+    check(list.map { it.deviceId }.toSet() == setOf(p.deviceId(), q.deviceId())) { "$list" }
+    check(list.single { it.current }.deviceId == p.deviceId())
+    runBlocking { p.revokeDevice(q.deviceId()) }
+    expectThrows<WarungException.SessionExpired> { runBlocking { q.account() } }
+    check(!q.isSignedIn())
+}
+
 dir.deleteRecursively()
 println()
 println("kotlin: $passed passed, $failed failed")

@@ -524,6 +524,411 @@ await test("sync: cancel token and task cancellation stop a round; the next one 
     try check(c.lastSyncError() == nil)
 }
 
+// --- identity: SMS OTP sign-in, SIM binding, PIN, TOTP soft token, against the real server.
+// The tests play the phone's SMS side: codes are read from the server's development outbox
+// (GET /v1/dev/sms with the dev token) and the binding SMS is delivered to the inbound webhook
+// signed with HMAC-SHA256 as an SMS aggregator would.
+guard let smsSecret = env["WARUNG_TEST_SMS_SECRET"], let devToken = env["WARUNG_TEST_DEV_TOKEN"],
+      let shortCode = env["WARUNG_TEST_SHORT_CODE"], let resendSeconds = env["WARUNG_TEST_OTP_RESEND_S"].flatMap({ Double($0) }) else {
+    fatalError("WARUNG_TEST_SMS_SECRET, WARUNG_TEST_DEV_TOKEN, WARUNG_TEST_SHORT_CODE, WARUNG_TEST_OTP_RESEND_S are not set (run tests/swift/run.sh)")
+}
+
+// TEST-ONLY CODE: SHA-256 (FIPS 180-4) and HMAC-SHA256 (RFC 2104), because Swift on Linux has
+// no CryptoKit and the tests must sign inbound SMS deliveries as the aggregator does. Not for
+// production use (no constant-time guarantees, no streaming). Checked against the FIPS and
+// RFC 4231 vectors by the first identity test, and by the server accepting the signatures.
+let sha256K: [UInt32] = [
+    0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
+    0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174,
+    0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc, 0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da,
+    0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7, 0xc6e00bf3, 0xd5a79147, 0x06ca6351, 0x14292967,
+    0x27b70a85, 0x2e1b2138, 0x4d2c6dfc, 0x53380d13, 0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85,
+    0xa2bfe8a1, 0xa81a664b, 0xc24b8b70, 0xc76c51a3, 0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070,
+    0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3,
+    0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2
+]
+
+func rotr(_ x: UInt32, _ n: UInt32) -> UInt32 { (x >> n) | (x << (32 - n)) }
+
+func sha256(_ message: [UInt8]) -> [UInt8] {
+    var h: [UInt32] = [0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19]
+    var m = message
+    let bitLength = UInt64(message.count) * 8
+    m.append(0x80)
+    while m.count % 64 != 56 { m.append(0) }
+    for i in (0..<8).reversed() { m.append(UInt8(truncatingIfNeeded: bitLength >> (UInt64(i) * 8))) }
+    var w = [UInt32](repeating: 0, count: 64)
+    for chunk in stride(from: 0, to: m.count, by: 64) {
+        for i in 0..<16 {
+            let b0 = UInt32(m[chunk + 4 * i]) << 24
+            let b1 = UInt32(m[chunk + 4 * i + 1]) << 16
+            let b2 = UInt32(m[chunk + 4 * i + 2]) << 8
+            let b3 = UInt32(m[chunk + 4 * i + 3])
+            w[i] = b0 | b1 | b2 | b3
+        }
+        for i in 16..<64 {
+            let s0 = rotr(w[i - 15], 7) ^ rotr(w[i - 15], 18) ^ (w[i - 15] >> 3)
+            let s1 = rotr(w[i - 2], 17) ^ rotr(w[i - 2], 19) ^ (w[i - 2] >> 10)
+            w[i] = w[i - 16] &+ s0 &+ w[i - 7] &+ s1
+        }
+        var a = h[0], b = h[1], c = h[2], d = h[3], e = h[4], f = h[5], g = h[6], hh = h[7]
+        for i in 0..<64 {
+            let bigS1 = rotr(e, 6) ^ rotr(e, 11) ^ rotr(e, 25)
+            let ch = (e & f) ^ (~e & g)
+            let t1 = hh &+ bigS1 &+ ch &+ sha256K[i] &+ w[i]
+            let bigS0 = rotr(a, 2) ^ rotr(a, 13) ^ rotr(a, 22)
+            let maj = (a & b) ^ (a & c) ^ (b & c)
+            let t2 = bigS0 &+ maj
+            hh = g; g = f; f = e; e = d &+ t1; d = c; c = b; b = a; a = t1 &+ t2
+        }
+        h[0] = h[0] &+ a; h[1] = h[1] &+ b; h[2] = h[2] &+ c; h[3] = h[3] &+ d
+        h[4] = h[4] &+ e; h[5] = h[5] &+ f; h[6] = h[6] &+ g; h[7] = h[7] &+ hh
+    }
+    var out: [UInt8] = []
+    for word in h {
+        out.append(UInt8(truncatingIfNeeded: word >> 24))
+        out.append(UInt8(truncatingIfNeeded: word >> 16))
+        out.append(UInt8(truncatingIfNeeded: word >> 8))
+        out.append(UInt8(truncatingIfNeeded: word))
+    }
+    return out
+}
+
+func hmacSha256(key: [UInt8], message: [UInt8]) -> [UInt8] {
+    var k = key.count > 64 ? sha256(key) : key
+    k += [UInt8](repeating: 0, count: 64 - k.count)
+    let inner = sha256(k.map { $0 ^ 0x36 } + message)
+    return sha256(k.map { $0 ^ 0x5c } + inner)
+}
+
+func hex(_ bytes: [UInt8]) -> String { bytes.map { String(format: "%02x", $0) }.joined() }
+
+/// One HTTP exchange through FoundationNetworking: (status, body).
+func exchange(_ request: URLRequest) async throws -> (Int, Data) {
+    try await withCheckedThrowingContinuation { continuation in
+        URLSession.shared.dataTask(with: request) { data, response, error in
+            if let error = error {
+                continuation.resume(throwing: error)
+            } else {
+                continuation.resume(returning: ((response as? HTTPURLResponse)?.statusCode ?? 0, data ?? Data()))
+            }
+        }.resume()
+    }
+}
+
+// One fresh number per use: the server rate-limits per phone.
+let phoneBase = Int.random(in: 1000...9999)
+var phoneCounter = 0
+/// A new Indonesian mobile number: (national 08… form, E.164).
+func newPhone() -> (national: String, e164: String) {
+    phoneCounter += 1
+    let rest = String(format: "%04d%04d", phoneBase, phoneCounter)
+    return ("0812" + rest, "+62812" + rest)
+}
+
+/// The text of the newest SMS the server "sent" to `e164`, or nil.
+func newestSms(_ e164: String) async throws -> String? {
+    var components = URLComponents(string: serverUrl + "/v1/dev/sms")!
+    components.queryItems = [URLQueryItem(name: "to", value: e164), URLQueryItem(name: "limit", value: "1")]
+    // URLComponents leaves "+" alone in queries; the server would read it as a space.
+    components.percentEncodedQuery = components.percentEncodedQuery?.replacingOccurrences(of: "+", with: "%2B")
+    var request = URLRequest(url: components.url!)
+    request.setValue("Bearer \(devToken)", forHTTPHeaderField: "Authorization")
+    let (status, data) = try await exchange(request)
+    try check(status == 200, "dev outbox: \(status) \(String(decoding: data, as: UTF8.self))")
+    let json = try JSONSerialization.jsonObject(with: data) as? [String: Any]
+    let messages = json?["messages"] as? [[String: Any]] ?? []
+    return messages.first?["text"] as? String
+}
+
+/// The 6-digit code of the newest SMS to `e164`.
+func smsCode(_ e164: String) async throws -> String {
+    guard let text = try await newestSms(e164) else { throw CheckFailed(description: "no SMS to \(e164)") }
+    let regex = try NSRegularExpression(pattern: "\\b(\\d{6})\\b")
+    guard let m = regex.firstMatch(in: text, range: NSRange(text.startIndex..., in: text)),
+          let r = Range(m.range(at: 1), in: text) else {
+        throw CheckFailed(description: "no code in SMS to \(e164): \(text)")
+    }
+    return String(text[r])
+}
+
+/// Another 6-digit code than `code`.
+func wrongCode(_ code: String) -> String { String(format: "%06d", (Int(code)! + 1) % 1_000_000) }
+
+/// Delivers a mobile-originated SMS as the aggregator does; returns `result` or `result/reason`.
+func deliverSms(from: String, text: String, to: String = shortCode) async throws -> String {
+    let body = try JSONSerialization.data(withJSONObject: [
+        "message_id": UUID().uuidString, "from": from, "to": to, "text": text,
+    ])
+    let ts = String(Int(Date().timeIntervalSince1970))
+    let signature = hex(hmacSha256(key: Array(smsSecret.utf8), message: Array((ts + ".").utf8) + Array(body)))
+    var request = URLRequest(url: URL(string: serverUrl + "/v1/sms/inbound")!)
+    request.httpMethod = "POST"
+    request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+    request.setValue(ts, forHTTPHeaderField: "x-warung-timestamp")
+    request.setValue(signature, forHTTPHeaderField: "x-warung-sms-signature")
+    request.httpBody = body
+    let (status, data) = try await exchange(request)
+    try check(status == 200, "inbound SMS: \(status) \(String(decoding: data, as: UTF8.self))")
+    let json = try JSONSerialization.jsonObject(with: data) as? [String: Any]
+    let result = json?["result"] as? String ?? "?"
+    if let reason = json?["reason"] as? String { return result + "/" + reason }
+    return result
+}
+
+/// Signs `phone` in on `p` through its SMS code.
+func signIn(_ p: Warung, _ phone: (national: String, e164: String), purpose: OtpPurpose = .register) async throws -> SignedIn {
+    let challenge = try await p.requestOtp(phone: phone.national, purpose: purpose, language: .id)
+    return try await p.verifyOtp(challengeId: challenge.challengeId, code: try await smsCode(phone.e164))
+}
+
+/// Binds `p`'s device by the SMS from its own number.
+func bind(_ p: Warung, _ phone: (national: String, e164: String)) async throws {
+    let b = try await p.beginDeviceBinding()
+    try check(try await deliverSms(from: phone.national, text: b.smsBody) == "bound")
+    let status = try await p.waitUntilBound(bindingId: b.bindingId, timeoutSeconds: 15)
+    try check(status.state == .bound)
+}
+
+/// `body` throws the WarungError case `name` (e.g. "OtpRejected"); returns its description.
+@discardableResult
+func expectCase(_ name: String, _ body: () async throws -> Void) async throws -> String {
+    do {
+        try await body()
+    } catch let e as WarungError {
+        let text = "\(e)"
+        if text.hasPrefix(name + "(") { return text }
+        throw CheckFailed(description: "expected \(name), got \(text)")
+    }
+    throw CheckFailed(description: "expected \(name), nothing thrown")
+}
+
+func matches(_ text: String, _ pattern: String) -> Bool {
+    text.range(of: pattern, options: .regularExpression) != nil
+}
+
+await test("identity: test-only SHA-256 / HMAC match FIPS 180-4 and RFC 4231 vectors") {
+    try check(hex(sha256(Array("abc".utf8))) == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
+    try check(hex(sha256([])) == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
+    try check(hex(sha256(Array("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq".utf8)))
+        == "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1")
+    try check(hex(hmacSha256(key: Array("Jefe".utf8), message: Array("what do ya want for nothing?".utf8)))
+        == "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843")
+    try check(hex(hmacSha256(key: [UInt8](repeating: 0xaa, count: 131),
+                             message: Array("Test Using Larger Than Block-Size Key - Hash Key First".utf8)))
+        == "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54")
+}
+
+await test("identity: normalizePhone and checkNewPin (typed errors, non-ASCII digits)") {
+    try check(try normalizePhone(text: "0812-3456-7890") == "+6281234567890")
+    try check(try normalizePhone(text: "6281234567890") == "+6281234567890")
+    try check(try normalizePhone(text: "+62 812 3456 7890") == "+6281234567890")
+    for bad in ["", "12345", "0812", "٠٨١٢٣٤٥٦٧٨٩٠", "０８１２３４５６７８９０", "0812345678901234"] {
+        let text = try await expectCase("InvalidPhone") { _ = try normalizePhone(text: bad) }
+        try check(text.contains("phone"), text)
+    }
+    try checkNewPin(pin: "482916")
+    for weak in ["123456", "654321", "111111", "000000", "345678"] {
+        try await expectCase("WeakPin") { try checkNewPin(pin: weak) }
+    }
+    for bad in ["12345", "1234567", "12a456", "١٢٣٤٥٦", ""] {
+        try await expectCase("InvalidPin") { try checkNewPin(pin: bad) }
+    }
+}
+
+await test("identity: calls without a session are NotSignedIn; without configureSync SyncNotConfigured") {
+    try await expectCase("SyncNotConfigured") {
+        _ = try await w.requestOtp(phone: "081234567890", purpose: .register, language: .id)
+    }
+    let p = try syncProfile("anon")
+    try check(!(try p.isSignedIn()) && !(try p.isDeviceBound()))
+    try await expectCase("NotSignedIn") { _ = try await p.account() }
+    try await expectCase("NotSignedIn") { _ = try await p.beginDeviceBinding() }
+    try await expectCase("NotSignedIn") { _ = try await p.devices() }
+    try await expectCase("NotSignedIn") { _ = try await p.requestStepUp(action: .pinChange) }
+    try await expectCase("NotSignedIn") { try await p.verifyPin(pin: "482916") }
+    try await expectCase("NotSignedIn") { try await p.setPin(pin: "482916") }
+    try await expectCase("NotSignedIn") { _ = try await p.enrollTotp() }
+    try await expectCase("TotpNotEnrolled") { _ = try p.totpCode() }
+    try await expectCase("TotpNotEnrolled") { _ = try p.totpUri() }
+    try await p.logout() // nothing to end: not an error
+}
+
+await test("identity: requestOtp refuses bad numbers; wrong code OtpRejected with attempts left; resend RateLimited") {
+    let p = try syncProfile("otp")
+    for bad in ["12345", "０８１２３４５６７８９０", "08١٢٣٤٥٦٧٨٩٠"] {
+        try await expectCase("InvalidPhone") { _ = try await p.requestOtp(phone: bad, purpose: .register, language: .id) }
+    }
+    let phone = newPhone()
+    try check(try await newestSms(phone.e164) == nil, "fresh number already has SMS")
+    let c = try await p.requestOtp(phone: phone.national, purpose: .login, language: .en)
+    try check(c.phone == phone.e164 && c.purpose == .login && c.digits == 6, "\(c)")
+    try check(c.expiresAt > Date() && c.resendAfter > Date(), "\(c)")
+    try check((try await newestSms(phone.e164))?.hasPrefix("Your Warung code is") == true, "English text")
+    let code = try await smsCode(phone.e164)
+    let wrong = try await expectCase("OtpRejected") { _ = try await p.verifyOtp(challengeId: c.challengeId, code: wrongCode(code)) }
+    try check(wrong.contains("otp_invalid") && wrong.contains("4 attempts left"), wrong)
+    let limited = try await expectCase("RateLimited") { _ = try await p.requestOtp(phone: phone.national, purpose: .login, language: .en) }
+    try check(matches(limited, "try again in [1-9][0-9]* s"), limited)
+    try check(!(try p.isSignedIn()))
+    let signedIn = try await p.verifyOtp(challengeId: c.challengeId, code: code)
+    try check(signedIn.phone == phone.e164 && signedIn.newUser, "\(signedIn)")
+    try check(try p.isSignedIn())
+    let used = try await expectCase("OtpRejected") { _ = try await p.verifyOtp(challengeId: c.challengeId, code: code) }
+    try check(used.contains("otp_used"), used)
+}
+
+await test("identity: the full flow — OTP, SIM binding by SMS, PIN, TOTP, devices, logout") {
+    let p = try syncProfile("flow")
+    let phone = newPhone()
+    let c = try await p.requestOtp(phone: phone.national, purpose: .register, language: .id)
+    try check(c.purpose == .register && c.phone == phone.e164)
+    try check((try await newestSms(phone.e164))?.hasPrefix("Kode OTP Warung") == true, "Indonesian text")
+    let signedIn = try await p.verifyOtp(challengeId: c.challengeId, code: try await smsCode(phone.e164))
+    try check(signedIn.newUser && signedIn.phone == phone.e164 && !signedIn.userId.isEmpty)
+    try check((try p.isSignedIn()) && !(try p.isDeviceBound()))
+    let account = try await p.account()
+    try check(account.userId == signedIn.userId && account.phone == phone.e164, "\(account)")
+    try check(account.deviceId == (try p.deviceId()) && !account.deviceBound && !account.pinSet && !account.totpEnrolled, "\(account)")
+    try check(account.pinLockedUntil == nil)
+    // Money-moving calls need the bound device.
+    try await expectCase("DeviceNotBound") { try await p.setPin(pin: "482916") }
+
+    let b = try await p.beginDeviceBinding()
+    try check(b.shortCode == shortCode && matches(b.smsBody, "^WRG BIND [0-9A-Z]{6}$"), "\(b)")
+    try check(b.expiresAt > Date())
+    // The binding SMS from another number is refused; the binding stays pending.
+    try check(try await deliverSms(from: newPhone().national, text: b.smsBody) == "refused/wrong_sender")
+    try check(try await p.bindingStatus(bindingId: b.bindingId).state == .pending)
+    try await expectCase("BindingTimedOut") { _ = try await p.waitUntilBound(bindingId: b.bindingId, timeoutSeconds: 1) }
+    try check(!(try p.isDeviceBound()))
+    // Cancelling the waiting task (the waitForBinding extension) ends it with Cancelled.
+    let started = Date()
+    let waiting = Task { try await p.waitForBinding(b.bindingId, timeoutSeconds: 30) }
+    try await Task.sleep(nanoseconds: 300_000_000)
+    waiting.cancel()
+    try await expectCase("Cancelled") { _ = try await waiting.value }
+    try check(Date().timeIntervalSince(started) < 5, "cancel was slow")
+    // From the account's own number (as the network may report it: national form) it binds.
+    try check(try await deliverSms(from: phone.national, text: b.smsBody) == "bound")
+    let status = try await p.waitUntilBound(bindingId: b.bindingId, timeoutSeconds: 15)
+    try check(status.state == .bound && status.boundAt != nil && status.deviceId == (try p.deviceId()), "\(status)")
+    try check(try p.isDeviceBound())
+    try check(try await deliverSms(from: phone.national, text: b.smsBody) == "refused/token_used")
+
+    try await expectCase("PinNotSet") { try await p.verifyPin(pin: "482916") }
+    try await expectCase("WeakPin") { try await p.setPin(pin: "123456") }
+    try await expectCase("InvalidPin") { try await p.setPin(pin: "12345") }
+    try await p.setPin(pin: "482916")
+    try await p.verifyPin(pin: "482916")
+    let wrong = try await expectCase("PinIncorrect") { try await p.verifyPin(pin: "482917") }
+    try check(wrong.contains("4 attempts left"), wrong)
+    try await p.verifyPin(pin: "482916") // right again: the counter resets
+    let wrong2 = try await expectCase("PinIncorrect") { try await p.verifyPin(pin: "000001") }
+    try check(wrong2.contains("4 attempts left"), wrong2)
+    try await p.verifyPin(pin: "482916")
+
+    let e = try await p.enrollTotp()
+    try check(e.issuer == "Warung" && e.account == phone.e164 && e.algorithm == .sha1, "\(e)")
+    try check(e.digits == 6 && e.periodS == 30 && e.otpauthUri.hasPrefix("otpauth://totp/") && e.otpauthUri.contains("secret="), "\(e)")
+    try check(try p.totpUri() == e.otpauthUri)
+    try await expectCase("TotpAlreadyEnrolled") { _ = try await p.enrollTotp() }
+    // Offline codes: a pure function of the step.
+    let t: UInt64 = 1_700_000_000
+    let at = try p.totpCodeAt(unixSeconds: t)
+    try check(at.step == t / 30 && at.validForS == 30 - t % 30 && matches(at.code, "^[0-9]{6}$"), "\(at)")
+    try check(try p.totpCodeAt(unixSeconds: t - t % 30).code == at.code && (try p.totpCodeAt(unixSeconds: t - t % 30 + 29).code) == at.code)
+    var code = try p.totpCode()
+    if code.validForS < 3 {
+        try await Task.sleep(nanoseconds: code.validForS * 1_000_000_000 + 200_000_000)
+        code = try p.totpCode()
+    }
+    try check(matches(code.code, "^[0-9]{6}$") && (1...30).contains(code.validForS), "\(code)")
+    let nowStep = UInt64(Date().timeIntervalSince1970) / 30
+    try check(code.step == nowStep || code.step + 1 == nowStep, "\(code)")
+    // A code that matches none of the accepted steps is refused.
+    let near = Set(try (code.step - 1...code.step + 1).map { try p.totpCodeAt(unixSeconds: $0 * 30).code })
+    let bad = (0..<10).map { String(format: "%06d", $0 * 111_111 + 7) }.first { !near.contains($0) }!
+    let rejected = try await expectCase("TotpRejected") { _ = try await p.confirmTotp(code: bad) }
+    try check(rejected.contains("totp_invalid"), rejected)
+    let step = try await p.confirmTotp(code: code.code)
+    try check(step == code.step, "matched \(step), code of \(code.step)")
+    let replay = try await expectCase("TotpRejected") { _ = try await p.confirmTotp(code: code.code) }
+    try check(replay.contains("totp_replayed"), replay)
+
+    let after = try await p.account()
+    try check(after.deviceBound && after.pinSet && after.totpEnrolled, "\(after)")
+    let devices = try await p.devices()
+    try check(devices.count == 1, "\(devices)")
+    let d = devices[0]
+    try check(d.deviceId == (try p.deviceId()) && d.current && d.bound && d.revokedAt == nil && d.boundAt != nil, "\(d)")
+    try check(matches(d.keyFingerprint ?? "", "^[0-9a-f]{16}$"), "\(d)")
+
+    try await p.logout()
+    try check(!(try p.isSignedIn()))
+    try await expectCase("NotSignedIn") { _ = try await p.account() }
+}
+
+await test("identity: step-up PIN change; a second device signs in and is revoked") {
+    let p = try syncProfile("stepup")
+    let phone = newPhone()
+    let me = try await signIn(p, phone)
+    try await bind(p, phone)
+    try await p.setPin(pin: "482916")
+    try await expectCase("StepUpRequired") {
+        try await p.changePin(oldPin: "482916", newPin: "730158", stepUpChallengeId: "no-such-challenge")
+    }
+    try await Task.sleep(nanoseconds: UInt64((resendSeconds + 0.5) * 1e9)) // the per-phone resend cool-down
+    let c = try await p.requestStepUp(action: .pinChange)
+    try check(c.purpose == .stepUp && c.phone == phone.e164, "\(c)")
+    let code = try await smsCode(phone.e164)
+    let wrong = try await expectCase("OtpRejected") { _ = try await p.verifyStepUp(challengeId: c.challengeId, code: wrongCode(code)) }
+    try check(wrong.contains("attempts left"), wrong)
+    // A step-up code does not sign anyone in.
+    let thief = try syncProfile("thief")
+    try await expectCase("OtpRejected") { _ = try await thief.verifyOtp(challengeId: c.challengeId, code: code) }
+    let grant = try await p.verifyStepUp(challengeId: c.challengeId, code: code)
+    try check(grant.challengeId == c.challengeId && matches(grant.txDigest, "^[0-9a-f]{64}$"), "\(grant)")
+    try check(grant.expiresAt > Date())
+    try await expectCase("PinIncorrect") {
+        try await p.changePin(oldPin: "000001", newPin: "730158", stepUpChallengeId: grant.challengeId)
+    }
+    try await p.changePin(oldPin: "482916", newPin: "730158", stepUpChallengeId: grant.challengeId)
+    try await p.verifyPin(pin: "730158")
+    try await expectCase("PinIncorrect") { try await p.verifyPin(pin: "482916") }
+    // The grant was consumed.
+    try await expectCase("StepUpRequired") {
+        try await p.changePin(oldPin: "730158", newPin: "294817", stepUpChallengeId: grant.challengeId)
+    }
+    // Wrong PINs lock money movement: then even the right PIN is refused, with the wait.
+    var locked: String? = nil
+    for _ in 1...6 where locked == nil {
+        do {
+            try await p.verifyPin(pin: "000001")
+            throw CheckFailed(description: "wrong PIN accepted")
+        } catch let e as WarungError {
+            let text = "\(e)"
+            if text.hasPrefix("PinLocked(") { locked = text } else if !text.hasPrefix("PinIncorrect(") { throw e }
+        }
+    }
+    try check(locked.map { matches($0, "try again in [1-9][0-9]* s") } == true, "\(String(describing: locked))")
+    let right = try await expectCase("PinLocked") { try await p.verifyPin(pin: "730158") }
+    try check(right.contains("try again in"), right)
+    try check((try await p.account()).pinLockedUntil.map { $0 > Date() } == true)
+
+    // The same user on a second installation: a login, not a new account.
+    try await Task.sleep(nanoseconds: UInt64((resendSeconds + 0.5) * 1e9))
+    let q = try syncProfile("stepup-2")
+    let again = try await signIn(q, phone, purpose: .login)
+    try check(again.userId == me.userId && !again.newUser, "\(again)")
+    let list = try await p.devices()
+    try check(Set(list.map { $0.deviceId }) == Set([try p.deviceId(), try q.deviceId()]), "\(list)")
+    try check(list.filter { $0.current }.map { $0.deviceId } == [try p.deviceId()])
+    try await p.revokeDevice(deviceId: try q.deviceId())
+    try await expectCase("SessionExpired") { _ = try await q.account() }
+    try check(!(try q.isSignedIn()))
+}
+
 try? FileManager.default.removeItem(at: dir)
 print("")
 print("swift: \(passed) passed, \(failed) failed")
