@@ -633,7 +633,8 @@ test("identity: the full flow — OTP, SIM binding by SMS, PIN, TOTP, devices, l
     check(!p.isDeviceBound())
     // A cancelled wait ends with Cancelled.
     val token = CancelToken()
-    Executors.newSingleThreadScheduledExecutor().schedule({ token.cancel() }, 300, TimeUnit.MILLISECONDS)
+    // A daemon thread: a non-daemon executor left behind would keep the JVM (and CI) waiting.
+    Thread { Thread.sleep(300); token.cancel() }.apply { isDaemon = true }.start()
     val started = System.nanoTime()
     expectThrows<WarungException.Cancelled> { runBlocking { p.waitUntilBound(b.bindingId, 30u, token) } }
     check((System.nanoTime() - started) / 1_000_000 < 5_000) { "cancel was slow" }
@@ -755,4 +756,5 @@ test("identity: step-up PIN change; a second device signs in and is revoked") {
 dir.deleteRecursively()
 println()
 println("kotlin: $passed passed, $failed failed")
-if (failed > 0) kotlin.system.exitProcess(1)
+// Exit explicitly: a thread some test left running must not keep the JVM alive.
+kotlin.system.exitProcess(if (failed > 0) 1 else 0)
