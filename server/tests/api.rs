@@ -8,19 +8,9 @@ use std::path::Path;
 use warung_core::protocol::{MerchantKind, Page, page_checksum};
 use warung_server::{Config, RunningServer};
 
-struct Srv {
-    server: RunningServer,
-    url: String,
-    http: reqwest::Client,
-    _dir: Option<tempfile::TempDir>,
-}
+mod common;
 
-struct Resp {
-    status: u16,
-    body: Value,
-    text: String,
-    headers: reqwest::header::HeaderMap,
-}
+use common::{Resp, Srv};
 
 async fn start_at(dir: &Path, demo: bool) -> RunningServer {
     let mut config = Config::new(dir);
@@ -41,45 +31,6 @@ async fn spawn(demo: bool) -> Srv {
 }
 
 impl Srv {
-    async fn raw(&self, req: reqwest::RequestBuilder) -> Resp {
-        let r = req.send().await.unwrap();
-        let status = r.status().as_u16();
-        let headers = r.headers().clone();
-        let text = r.text().await.unwrap();
-        let body = serde_json::from_str(&text).unwrap_or(Value::Null);
-        Resp {
-            status,
-            body,
-            text,
-            headers,
-        }
-    }
-
-    async fn call(
-        &self,
-        method: &str,
-        path: &str,
-        token: Option<&str>,
-        body: Option<Value>,
-    ) -> Resp {
-        let mut req = self
-            .http
-            .request(method.parse().unwrap(), format!("{}{path}", self.url));
-        if let Some(t) = token {
-            req = req.bearer_auth(t);
-        }
-        if let Some(b) = body {
-            req = req
-                .header("content-type", "application/json")
-                .body(b.to_string());
-        }
-        self.raw(req).await
-    }
-
-    async fn get(&self, path: &str, token: Option<&str>) -> Resp {
-        self.call("GET", path, token, None).await
-    }
-
     async fn merchant(&self, name: &str) -> (String, String) {
         let (account, key) = self
             .server
@@ -198,7 +149,7 @@ async fn operational_endpoints_and_openapi() {
     let r = s.get("/healthz", None).await;
     assert!(r.headers.get("x-request-id").is_some());
     let r = s
-        .raw(
+        .send(
             s.http
                 .get(format!("{}/healthz", s.url))
                 .header("x-request-id", "abc-123"),
@@ -433,7 +384,7 @@ async fn client_mistakes_get_typed_4xx() {
         if let Some(ct) = ct {
             req = req.header("content-type", ct);
         }
-        s.raw(req)
+        s.send(req)
     };
     let r = post("{not json", Some("application/json")).await;
     assert_eq!((r.status, error_code(&r)), (400, "invalid_json"));
@@ -450,7 +401,7 @@ async fn client_mistakes_get_typed_4xx() {
         "x".repeat(2 << 20)
     );
     let r = s
-        .raw(
+        .send(
             s.http
                 .post(format!("{}/v1/merchant/products", s.url))
                 .bearer_auth(&key)

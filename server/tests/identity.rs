@@ -1066,27 +1066,7 @@ async fn pin_with_the_default_iterations() {
             .await;
     let p = s.login("081277770002").await;
     s.bind(&p).await;
-    let r = s
-        .signed(&p, "PUT", "/v1/me/pin", Some(json!({"pin": "739154"})))
-        .await;
-    assert_eq!(r.status, 204, "{}", r.text);
-    let r = s
-        .signed(
-            &p,
-            "POST",
-            "/v1/me/pin/verify",
-            Some(json!({"pin": "739154"})),
-        )
-        .await;
-    assert_eq!(r.status, 200, "{}", r.text);
-    s.signed(
-        &p,
-        "POST",
-        "/v1/me/pin/verify",
-        Some(json!({"pin": "739155"})),
-    )
-    .await
-    .expect(403, "pin_incorrect");
+    s.set_and_check_pin(&p, "739154", "739155").await;
     s.server.shutdown().await;
 }
 

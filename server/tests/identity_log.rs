@@ -44,27 +44,7 @@ async fn the_pin_never_appears_in_the_log() {
     let s = spawn().await;
     let p = s.login("081277771234").await;
     s.bind(&p).await;
-    let r = s
-        .signed(&p, "PUT", "/v1/me/pin", Some(json!({"pin": "739154"})))
-        .await;
-    assert_eq!(r.status, 204, "{}", r.text);
-    let r = s
-        .signed(
-            &p,
-            "POST",
-            "/v1/me/pin/verify",
-            Some(json!({"pin": "739154"})),
-        )
-        .await;
-    assert_eq!(r.status, 200, "{}", r.text);
-    s.signed(
-        &p,
-        "POST",
-        "/v1/me/pin/verify",
-        Some(json!({"pin": "862093"})),
-    )
-    .await
-    .expect(403, "pin_incorrect");
+    s.set_and_check_pin(&p, "739154", "862093").await;
     s.signed(&p, "PUT", "/v1/me/pin", Some(json!({"pin": "12x456"})))
         .await
         .expect(422, "invalid_pin");

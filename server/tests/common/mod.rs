@@ -1,5 +1,6 @@
-//! Helpers of the identity tests: a real server on loopback, a reqwest client, phones played
-//! by the test (device keys, signed requests, inbound SMS signed as an aggregator would).
+//! Helpers of the server's HTTP tests (`api.rs`, `identity.rs`, `identity_log.rs`): a real
+//! server on loopback, a reqwest client, and for identity the phones played by the test
+//! (device keys, signed requests, inbound SMS signed as an aggregator would).
 #![allow(dead_code)]
 
 use base64::Engine;
@@ -16,7 +17,8 @@ pub struct Srv {
     pub server: RunningServer,
     pub url: String,
     pub http: reqwest::Client,
-    _dir: tempfile::TempDir,
+    /// The data directory, removed with the server (`None`: the test owns it).
+    pub _dir: Option<tempfile::TempDir>,
 }
 
 pub struct Resp {
@@ -57,7 +59,7 @@ pub async fn spawn_with(tune: impl FnOnce(&mut Config)) -> Srv {
         url: server.url(),
         server,
         http: reqwest::Client::new(),
-        _dir: dir,
+        _dir: Some(dir),
     }
 }
 
@@ -157,6 +159,10 @@ impl Srv {
             text,
             headers,
         }
+    }
+
+    pub async fn get(&self, path: &str, token: Option<&str>) -> Resp {
+        self.call("GET", path, token, None).await
     }
 
     pub async fn call(
@@ -326,6 +332,26 @@ impl Srv {
     }
 
     /// Binds the phone's key by "sending" the SMS from its own number.
+    /// Sets `pin` (signed), checks it is accepted and that `wrong` is refused.
+    pub async fn set_and_check_pin(&self, p: &Phone, pin: &str, wrong: &str) {
+        let r = self
+            .signed(p, "PUT", "/v1/me/pin", Some(json!({ "pin": pin })))
+            .await;
+        assert_eq!(r.status, 204, "{}", r.text);
+        let r = self
+            .signed(p, "POST", "/v1/me/pin/verify", Some(json!({ "pin": pin })))
+            .await;
+        assert_eq!(r.status, 200, "{}", r.text);
+        self.signed(
+            p,
+            "POST",
+            "/v1/me/pin/verify",
+            Some(json!({ "pin": wrong })),
+        )
+        .await
+        .expect(403, "pin_incorrect");
+    }
+
     pub async fn bind(&self, p: &Phone) {
         let (id, body) = self.start_binding(p).await;
         let r = self.inbound(&p.phone, &body).await;
