@@ -577,7 +577,11 @@ pub fn wait_bound(
 pub fn print_enrollment(e: &TotpEnrollment, qr: bool) -> CliResult {
     println!(
         "TOTP soft token enrolled: {} / {} ({}, {} digits, {} s)",
-        e.issuer, e.account, e.algorithm.as_str(), e.digits, e.period_s
+        e.issuer,
+        e.account,
+        e.algorithm.as_str(),
+        e.digits,
+        e.period_s
     );
     println!("otpauth URI (add it to another authenticator app; it holds the secret):");
     println!("  {}", e.otpauth_uri);

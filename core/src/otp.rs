@@ -215,81 +215,56 @@ pub fn otpauth_uri(secret: &[u8], issuer: &str, account: &str, params: &TotpPara
     uri
 }
 
+/// RFC 3986 unreserved characters stay; everything else is percent-encoded.
+const LABEL: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
+
 fn percent_encode(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for b in text.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
-            out.push(b as char);
-        } else {
-            let _ = write!(out, "%{b:02X}");
-        }
-    }
-    out
+    percent_encoding::utf8_percent_encode(text, LABEL).to_string()
 }
 
-const BASE32_ALPHABET: &[u8; 32] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+const BASE32: base32::Alphabet = base32::Alphabet::Rfc4648 { padding: false };
 
 /// RFC 4648 base32, upper case, without padding.
 pub fn base32_encode(bytes: &[u8]) -> String {
-    let mut out = String::with_capacity(bytes.len().div_ceil(5) * 8);
-    let mut buffer: u16 = 0;
-    let mut bits = 0u32;
-    for &b in bytes {
-        buffer = (buffer << 8) | u16::from(b);
-        bits += 8;
-        while bits >= 5 {
-            bits -= 5;
-            out.push(BASE32_ALPHABET[usize::from((buffer >> bits) & 0x1f)] as char);
-        }
-        buffer &= (1 << bits) - 1;
-    }
-    if bits > 0 {
-        out.push(BASE32_ALPHABET[usize::from((buffer << (5 - bits)) & 0x1f)] as char);
-    }
-    out
+    base32::encode(BASE32, bytes)
 }
 
 /// RFC 4648 base32: case-insensitive, spaces and `=` ignored (secrets are shown in groups and
 /// retyped). Refuses other characters, an impossible length (1, 3 or 6 characters mod 8) and
-/// non-zero trailing bits, so one text decodes to exactly one secret.
+/// non-zero trailing bits, so one text decodes to exactly one secret (the `base32` crate
+/// decodes leniently; the checks around it make it strict).
 pub fn base32_decode(text: &str) -> Result<Vec<u8>, OtpError> {
-    let mut out = Vec::with_capacity(text.len() * 5 / 8);
-    let mut buffer: u16 = 0;
-    let mut bits = 0u32;
-    let mut count = 0usize;
-    for c in text.chars() {
-        if c == '=' || c.is_ascii_whitespace() {
-            continue;
-        }
-        let value = match c.to_ascii_uppercase() {
-            u @ 'A'..='Z' => u as u16 - 'A' as u16,
-            d @ '2'..='7' => d as u16 - '2' as u16 + 26,
-            other => {
-                return Err(OtpError::InvalidSecret(format!(
-                    "{other:?} is not a base32 character"
-                )));
-            }
-        };
-        count += 1;
-        buffer = (buffer << 5) | value;
-        bits += 5;
-        if bits >= 8 {
-            bits -= 8;
-            out.push((buffer >> bits) as u8);
-            buffer &= (1 << bits) - 1;
-        }
+    let cleaned: String = text
+        .chars()
+        .filter(|c| *c != '=' && !c.is_ascii_whitespace())
+        .map(|c| c.to_ascii_uppercase())
+        .collect();
+    if let Some(bad) = cleaned
+        .chars()
+        .find(|c| !(c.is_ascii_uppercase() || ('2'..='7').contains(c)))
+    {
+        return Err(OtpError::InvalidSecret(format!(
+            "{bad:?} is not a base32 character"
+        )));
     }
+    let count = cleaned.len();
     if matches!(count % 8, 1 | 3 | 6) {
         return Err(OtpError::InvalidSecret(format!(
             "{count} base32 characters is not a whole number of bytes"
         )));
     }
-    if buffer != 0 {
+    let bytes = base32::decode(BASE32, &cleaned)
+        .ok_or_else(|| OtpError::InvalidSecret("not base32".into()))?;
+    if base32_encode(&bytes) != cleaned {
         return Err(OtpError::InvalidSecret(
             "base32 text has non-zero padding bits".into(),
         ));
     }
-    Ok(out)
+    Ok(bytes)
 }
 
 #[cfg(test)]
