@@ -175,21 +175,13 @@ pub fn verify_totp(
     // where (or whether) the code matched.
     for s in origin.saturating_sub(skew)..=origin.saturating_add(skew) {
         let candidate = generator.generate(s).to_string();
-        if constant_time_eq(candidate.as_bytes(), code.as_bytes()) && found.is_none() {
+        if constant_time_eq::constant_time_eq(candidate.as_bytes(), code.as_bytes())
+            && found.is_none()
+        {
             found = Some(s);
         }
     }
     Ok(found)
-}
-
-/// Compares two byte strings without stopping at the first difference. The lengths are not
-/// secret (they are the number of digits).
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    if a.len() != b.len() {
-        return false;
-    }
-    let diff = a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y));
-    std::hint::black_box(diff) == 0
 }
 
 /// `otpauth://totp/{issuer}:{account}?secret=…&issuer=…&algorithm=…&digits=…&period=…` (Key

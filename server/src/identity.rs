@@ -136,7 +136,7 @@ pub fn pin_change_digest(user_id: &str) -> String {
 
 /// Constant-time equality (same length inputs; different lengths are unequal).
 pub fn ct_eq(a: &[u8], b: &[u8]) -> bool {
-    crate::store::sqlite::ct_eq(a, b)
+    constant_time_eq::constant_time_eq(a, b)
 }
 
 /// Why a PIN is refused before it is hashed.

@@ -18,15 +18,6 @@ fn opt_ts(unix: Option<i64>) -> Result<Option<OffsetDateTime>, StoreError> {
     unix.map(ts).transpose()
 }
 
-/// Constant-time equality of two byte strings of the same length.
-pub(crate) fn ct_eq(a: &[u8], b: &[u8]) -> bool {
-    if a.len() != b.len() {
-        return false;
-    }
-    let diff = a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y));
-    std::hint::black_box(diff) == 0
-}
-
 fn otp_create(c: &Connection, o: &NewOtp) -> Result<OtpCreated, StoreError> {
     let hour_ago = o.now - 3600;
     // Resend cool-down per phone.
@@ -177,10 +168,10 @@ fn otp_verify(c: &Connection, a: &OtpAttempt) -> Result<OtpOutcome, StoreError> 
     if a.now >= expires_at {
         return Ok(OtpOutcome::Expired);
     }
-    if !ct_eq(device_id.as_bytes(), a.device_id.as_bytes()) {
+    if !crate::identity::ct_eq(device_id.as_bytes(), a.device_id.as_bytes()) {
         return Ok(OtpOutcome::WrongDevice);
     }
-    if !ct_eq(&code_hash, &a.code_hash) {
+    if !crate::identity::ct_eq(&code_hash, &a.code_hash) {
         let attempts = attempts + 1;
         c.prepare_cached("UPDATE otp_challenge SET attempts = ?2 WHERE id = ?1")?
             .execute(params![a.challenge_id, attempts])?;

@@ -10,7 +10,6 @@
 
 mod catalog;
 mod identity;
-pub(crate) use identity::ct_eq;
 mod intents;
 mod oplog;
 mod writer;
