@@ -155,6 +155,15 @@ pub enum WarungError {
     /// No binding SMS arrived before the deadline (the binding may still complete).
     #[error("{0}")]
     BindingTimedOut(String),
+    /// An OTP function got input it cannot use; the message starts with which: `secret:`
+    /// (shorter than 16 bytes, or not base32), `digits:` (not 6 to 8), `period:` (0 s) or
+    /// `code:` (not `digits` ASCII digits).
+    #[error("{0}")]
+    InvalidOtpInput(String),
+    /// Not a Warung SMS command; the message starts with the core's stable code:
+    /// `not_warung:`, `unknown_command:` or `bad_arguments:`.
+    #[error("{0}")]
+    InvalidSmsCommand(String),
 }
 
 impl From<warung_core::Error> for WarungError {
@@ -207,6 +216,25 @@ impl From<warung_core::Error> for WarungError {
             )),
             E::BindingTimedOut => WarungError::BindingTimedOut(m),
         }
+    }
+}
+
+impl From<warung_core::otp::OtpError> for WarungError {
+    fn from(e: warung_core::otp::OtpError) -> Self {
+        use warung_core::otp::OtpError as E;
+        let which = match e {
+            E::InvalidSecret(_) => "secret",
+            E::InvalidDigits(_) => "digits",
+            E::InvalidPeriod => "period",
+            E::InvalidCode => "code",
+        };
+        WarungError::InvalidOtpInput(format!("{which}: {e}"))
+    }
+}
+
+impl From<warung_core::sms::SmsParseError> for WarungError {
+    fn from(e: warung_core::sms::SmsParseError) -> Self {
+        WarungError::InvalidSmsCommand(format!("{}: {e}", e.code()))
     }
 }
 
@@ -1556,6 +1584,8 @@ impl Warung {
 // PIN and the TOTP soft token. Secrets (tokens, keys, the TOTP secret) stay in the app's secure
 // storage and never cross the boundary, except the `otpauth://` URI asked for on purpose.
 
+use warung_core::otp as core_otp;
+use warung_core::sms as core_sms;
 use warung_core::verify as core_verify;
 
 /// What an SMS OTP is for. `request_otp` takes `Register` or `Login`; `StepUp` challenges come
@@ -1836,16 +1866,32 @@ pub struct TotpEnrollment {
     pub otpauth_uri: String,
 }
 
+impl From<core_otp::Algorithm> for TotpAlgorithm {
+    fn from(a: core_otp::Algorithm) -> Self {
+        match a {
+            core_otp::Algorithm::Sha1 => TotpAlgorithm::Sha1,
+            core_otp::Algorithm::Sha256 => TotpAlgorithm::Sha256,
+            core_otp::Algorithm::Sha512 => TotpAlgorithm::Sha512,
+        }
+    }
+}
+
+impl From<TotpAlgorithm> for core_otp::Algorithm {
+    fn from(a: TotpAlgorithm) -> Self {
+        match a {
+            TotpAlgorithm::Sha1 => core_otp::Algorithm::Sha1,
+            TotpAlgorithm::Sha256 => core_otp::Algorithm::Sha256,
+            TotpAlgorithm::Sha512 => core_otp::Algorithm::Sha512,
+        }
+    }
+}
+
 impl From<core_verify::TotpEnrollment> for TotpEnrollment {
     fn from(e: core_verify::TotpEnrollment) -> Self {
         TotpEnrollment {
             issuer: e.issuer,
             account: e.account,
-            algorithm: match e.algorithm {
-                warung_core::otp::Algorithm::Sha1 => TotpAlgorithm::Sha1,
-                warung_core::otp::Algorithm::Sha256 => TotpAlgorithm::Sha256,
-                warung_core::otp::Algorithm::Sha512 => TotpAlgorithm::Sha512,
-            },
+            algorithm: e.algorithm.into(),
             digits: e.digits,
             period_s: e.period_s,
             otpauth_uri: e.otpauth_uri,
@@ -1888,6 +1934,154 @@ pub fn normalize_phone(text: String) -> Result<String> {
 #[uniffi::export]
 pub fn check_new_pin(pin: String) -> Result<()> {
     guard(|| Ok(core_verify::check_new_pin(&pin)?))
+}
+
+// ---------------------------------------------------------------------------------------------
+// One-time passwords, phone masking and the SMS grammar: the core's shared functions (the
+// server computes and parses with the same ones). Pure and offline. Secrets are raw bytes
+// (at least 16); `base32_decode` turns a typed or scanned secret into them.
+
+fn totp_params(algorithm: TotpAlgorithm, digits: u32, period_s: u64) -> core_otp::TotpParams {
+    core_otp::TotpParams {
+        algorithm: algorithm.into(),
+        digits,
+        period_s,
+    }
+}
+
+/// The HOTP code (RFC 4226) of `counter`: `digits` (6..=8) ASCII digits, leading zeros kept.
+/// A secret under 16 bytes or other digits is `InvalidOtpInput`.
+#[uniffi::export]
+pub fn otp_hotp(
+    secret: Vec<u8>,
+    counter: u64,
+    algorithm: TotpAlgorithm,
+    digits: u32,
+) -> Result<String> {
+    guard(|| Ok(core_otp::hotp(&secret, counter, algorithm.into(), digits)?))
+}
+
+/// The TOTP code (RFC 6238) at `unix_time`: HOTP of `unix_time / period_s`.
+/// `InvalidOtpInput` for a short secret, digits outside 6..=8 or a period of 0.
+#[uniffi::export]
+pub fn otp_totp(
+    secret: Vec<u8>,
+    unix_time: u64,
+    algorithm: TotpAlgorithm,
+    digits: u32,
+    period_s: u64,
+) -> Result<String> {
+    guard(|| {
+        Ok(core_otp::totp(
+            &secret,
+            unix_time,
+            &totp_params(algorithm, digits, period_s),
+        )?)
+    })
+}
+
+/// The time step of `unix_time`: `unix_time / period_s` (0 for a period of 0).
+#[uniffi::export]
+pub fn otp_step(unix_time: u64, period_s: u64) -> u64 {
+    core_otp::step(unix_time, period_s)
+}
+
+/// The step within `skew` steps (at most 10) of `unix_time`'s whose code is `code`, or null
+/// when none matches (constant-time). A `code` that is not `digits` ASCII digits is
+/// `InvalidOtpInput`. The caller must refuse a step it accepted before: this has no memory.
+#[uniffi::export]
+pub fn otp_verify_totp(
+    secret: Vec<u8>,
+    code: String,
+    unix_time: u64,
+    algorithm: TotpAlgorithm,
+    digits: u32,
+    period_s: u64,
+    skew: u64,
+) -> Result<Option<u64>> {
+    guard(|| {
+        Ok(core_otp::verify_totp(
+            &secret,
+            &code,
+            unix_time,
+            &totp_params(algorithm, digits, period_s),
+            skew,
+        )?)
+    })
+}
+
+/// `otpauth://totp/{issuer}:{account}?secret=…&issuer=…&algorithm=…&digits=…&period=…` for
+/// authenticator apps (issuer and account percent-encoded, secret base32 without padding).
+#[uniffi::export]
+pub fn otpauth_uri(
+    secret: Vec<u8>,
+    issuer: String,
+    account: String,
+    algorithm: TotpAlgorithm,
+    digits: u32,
+    period_s: u64,
+) -> String {
+    core_otp::otpauth_uri(
+        &secret,
+        &issuer,
+        &account,
+        &totp_params(algorithm, digits, period_s),
+    )
+}
+
+/// RFC 4648 base32, upper case, without padding.
+#[uniffi::export]
+pub fn base32_encode(bytes: Vec<u8>) -> String {
+    core_otp::base32_encode(&bytes)
+}
+
+/// RFC 4648 base32, case-insensitive, spaces and `=` ignored; another character, an impossible
+/// length or non-zero trailing bits is `InvalidOtpInput` (`secret: …`).
+#[uniffi::export]
+pub fn base32_decode(text: String) -> Result<Vec<u8>> {
+    guard(|| Ok(core_otp::base32_decode(&text)?))
+}
+
+/// `+6281234567890` → `+62812****890`, for logs and screens other people see. Expects the
+/// E.164 form `normalize_phone` returns.
+#[uniffi::export]
+pub fn mask_phone(e164: String) -> String {
+    warung_core::phone::mask(&e164)
+}
+
+/// A parsed Warung SMS command.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Enum)]
+pub enum SmsCommand {
+    /// `WRG BIND <token>`: bind the device given `token` (upper case) to the sender's SIM.
+    Bind { token: String },
+}
+
+impl From<core_sms::SmsCommand> for SmsCommand {
+    fn from(c: core_sms::SmsCommand) -> Self {
+        match c {
+            core_sms::SmsCommand::Bind { token } => SmsCommand::Bind { token },
+        }
+    }
+}
+
+/// Parses an SMS body (`WRG BIND 7F3KQ9`; case and spacing forgiven). Anything else is
+/// `InvalidSmsCommand` with the code `not_warung`, `unknown_command` or `bad_arguments`.
+#[uniffi::export]
+pub fn parse_sms_command(text: String) -> Result<SmsCommand> {
+    guard(|| Ok(core_sms::parse(&text)?.into()))
+}
+
+/// The exact body of a binding SMS: `WRG BIND <token>`.
+#[uniffi::export]
+pub fn sms_bind_body(token: String) -> String {
+    core_sms::bind_body(&token)
+}
+
+/// True when `token` could have been issued as a binding token (6 characters of
+/// `23456789ABCDEFGHJKMNPQRSTUVWXYZ`).
+#[uniffi::export]
+pub fn is_sms_bind_token(token: String) -> bool {
+    core_sms::is_bind_token(&token)
 }
 
 impl Warung {
@@ -2264,5 +2458,58 @@ mod identity_error_tests {
             Err(WarungError::InvalidPin(_))
         ));
         assert!(check_new_pin("482916".into()).is_ok());
+    }
+
+    #[test]
+    fn otp_and_sms_errors_say_which_input() {
+        let seed = b"12345678901234567890".to_vec();
+        let err = |r: Result<String>| match r {
+            Err(WarungError::InvalidOtpInput(m)) => m,
+            other => panic!("expected InvalidOtpInput, got {other:?}"),
+        };
+        assert!(
+            err(otp_hotp(b"short".to_vec(), 0, TotpAlgorithm::Sha1, 6)).starts_with("secret: ")
+        );
+        assert!(err(otp_hotp(seed.clone(), 0, TotpAlgorithm::Sha1, 9)).starts_with("digits: "));
+        assert!(err(otp_totp(seed.clone(), 0, TotpAlgorithm::Sha1, 6, 0)).starts_with("period: "));
+        assert!(matches!(
+            otp_verify_totp(seed.clone(), "12a456".into(), 0, TotpAlgorithm::Sha1, 6, 30, 1),
+            Err(WarungError::InvalidOtpInput(m)) if m.starts_with("code: ")
+        ));
+        assert!(matches!(
+            base32_decode("AB1".into()),
+            Err(WarungError::InvalidOtpInput(m)) if m.starts_with("secret: ")
+        ));
+        // The algorithm crosses unchanged (RFC 6238 appendix B, 59 s).
+        for (algorithm, seed, code) in [
+            (
+                TotpAlgorithm::Sha1,
+                &b"12345678901234567890"[..],
+                "94287082",
+            ),
+            (
+                TotpAlgorithm::Sha256,
+                &b"12345678901234567890123456789012"[..],
+                "46119246",
+            ),
+        ] {
+            assert_eq!(otp_totp(seed.to_vec(), 59, algorithm, 8, 30).unwrap(), code);
+        }
+        for (text, code) in [
+            ("Halo", "not_warung"),
+            ("WRG SALDO", "unknown_command"),
+            ("WRG BIND 7F3KQ0", "bad_arguments"),
+        ] {
+            assert!(matches!(
+                parse_sms_command(text.into()),
+                Err(WarungError::InvalidSmsCommand(m)) if m.starts_with(&format!("{code}: "))
+            ));
+        }
+        assert_eq!(
+            parse_sms_command("wrg bind 7f3kq9".into()).unwrap(),
+            SmsCommand::Bind {
+                token: "7F3KQ9".into()
+            }
+        );
     }
 }

@@ -559,6 +559,105 @@ test("identity: normalizePhone and checkNewPin (typed errors, non-ASCII digits)"
         expectThrows<WarungException.InvalidPin> { checkNewPin(bad) }
 }
 
+test("otp: RFC 4226 and RFC 6238 vectors, otpauth, base32; phone mask; SMS grammar") {
+    val seed20 = "12345678901234567890".toByteArray()
+    val seed32 = "12345678901234567890123456789012".toByteArray()
+    val seed64 = "1234567890123456789012345678901234567890123456789012345678901234".toByteArray()
+    // RFC 4226 appendix D: HOTP-SHA1, 6 digits, counters 0..9.
+    val hotp = listOf("755224", "287082", "359152", "969429", "338314", "254676", "287922", "162583", "399871", "520489")
+    for ((counter, code) in hotp.withIndex())
+        check(otpHotp(seed20, counter.toULong(), TotpAlgorithm.SHA1, 6u) == code) { "HOTP counter $counter" }
+    // RFC 6238 appendix B: (time, SHA1, SHA256, SHA512), 8 digits, 30 s.
+    val table = listOf(
+        listOf("59", "94287082", "46119246", "90693936"),
+        listOf("1111111109", "07081804", "68084774", "25091201"),
+        listOf("1111111111", "14050471", "67062674", "99943326"),
+        listOf("1234567890", "89005924", "91819424", "93441116"),
+        listOf("2000000000", "69279037", "90698825", "38618901"),
+        listOf("20000000000", "65353130", "77737706", "47863826"),
+    )
+    for (row in table) {
+        val time = row[0].toULong()
+        check(otpStep(time, 30uL) == time / 30uL)
+        for ((algorithm, seed, code) in listOf(
+            Triple(TotpAlgorithm.SHA1, seed20, row[1]),
+            Triple(TotpAlgorithm.SHA256, seed32, row[2]),
+            Triple(TotpAlgorithm.SHA512, seed64, row[3]),
+        )) {
+            val got = otpTotp(seed, time, algorithm, 8u, 30uL)
+            check(got == code) { "$algorithm at $time: $got, RFC 6238 says $code" }
+            check(otpVerifyTotp(seed, code, time, algorithm, 8u, 30uL, 0uL) == time / 30uL) { "$algorithm at $time" }
+        }
+    }
+    // The verify window: ±1 step accepted (at that step), ±2 refused, a wrong code refused.
+    val now = 1_700_000_000uL
+    val origin = otpStep(now, 30uL)
+    for (delta in -2..2) {
+        val at = (now.toLong() + delta * 30).toULong()
+        val code = otpTotp(seed20, at, TotpAlgorithm.SHA1, 6u, 30uL)
+        val found = otpVerifyTotp(seed20, code, now, TotpAlgorithm.SHA1, 6u, 30uL, 1uL)
+        if (delta in -1..1) check(found == (origin.toLong() + delta).toULong()) { "delta $delta: $found" }
+        else check(found == null) { "delta $delta accepted at $found" }
+    }
+    val right = otpTotp(seed20, now, TotpAlgorithm.SHA1, 6u, 30uL)
+    val wrong = "%06d".format((right.toInt() + 1) % 1_000_000)
+    check(otpVerifyTotp(seed20, wrong, now, TotpAlgorithm.SHA1, 6u, 30uL, 0uL) == null)
+    // Bad input is InvalidOtpInput, and the message says which input.
+    for (digits in listOf(0u, 5u, 9u, 10u)) {
+        val e = expectThrows<WarungException.InvalidOtpInput> { otpHotp(seed20, 0uL, TotpAlgorithm.SHA1, digits) }
+        check(e.message!!.startsWith("digits:")) { "message: ${e.message}" }
+        expectThrows<WarungException.InvalidOtpInput> { otpTotp(seed20, 59uL, TotpAlgorithm.SHA1, digits, 30uL) }
+        expectThrows<WarungException.InvalidOtpInput> { otpVerifyTotp(seed20, "123456", 59uL, TotpAlgorithm.SHA1, digits, 30uL, 1uL) }
+    }
+    val short = expectThrows<WarungException.InvalidOtpInput> { otpTotp(ByteArray(15), 59uL, TotpAlgorithm.SHA1, 6u, 30uL) }
+    check(short.message!!.startsWith("secret:")) { "message: ${short.message}" }
+    val period = expectThrows<WarungException.InvalidOtpInput> { otpTotp(seed20, 59uL, TotpAlgorithm.SHA1, 6u, 0uL) }
+    check(period.message!!.startsWith("period:")) { "message: ${period.message}" }
+    for (bad in listOf("", "12345", "1234567", "12a456", "١٢٣٤٥٦")) {
+        val e = expectThrows<WarungException.InvalidOtpInput> { otpVerifyTotp(seed20, bad, now, TotpAlgorithm.SHA1, 6u, 30uL, 1uL) }
+        check(e.message!!.startsWith("code:")) { "$bad: ${e.message}" }
+    }
+    // otpauth URI: secret in base32, issuer and account percent-encoded, parameters always written.
+    check(otpauthUri(seed20, "Warung Pay", "+6281234567890", TotpAlgorithm.SHA256, 8u, 60uL) ==
+        "otpauth://totp/Warung%20Pay:%2B6281234567890?secret=GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ" +
+        "&issuer=Warung%20Pay&algorithm=SHA256&digits=8&period=60")
+    val uri = otpauthUri(seed64, "Warung", "budi", TotpAlgorithm.SHA512, 6u, 30uL)
+    check(uri.contains("secret=" + base32Encode(seed64) + "&") && uri.contains("issuer=Warung") && uri.contains("algorithm=SHA512")) { uri }
+    // base32: RFC 4648 section 10 vectors (unpadded), lenient decoding, round trips, refusals.
+    for ((text, b32) in listOf("" to "", "f" to "MY", "fo" to "MZXQ", "foo" to "MZXW6", "foob" to "MZXW6YQ",
+                               "fooba" to "MZXW6YTB", "foobar" to "MZXW6YTBOI")) {
+        check(base32Encode(text.toByteArray()) == b32) { "base32($text) = ${base32Encode(text.toByteArray())}" }
+        check(String(base32Decode(b32)) == text)
+    }
+    check(base32Decode("mzxw 6ytb oi======").contentEquals("foobar".toByteArray()))
+    val random = java.util.Random(20260515)
+    for (len in 0..41) {
+        val bytes = ByteArray(len).also { random.nextBytes(it) }
+        check(base32Decode(base32Encode(bytes)).contentEquals(bytes)) { "round trip of $len bytes" }
+    }
+    for (bad in listOf("GEZD1", "GEZDGNBV0", "A", "ABC", "MZXW6YTBOJ", "MZXW6YTBO٩")) {
+        val e = expectThrows<WarungException.InvalidOtpInput> { base32Decode(bad) }
+        check(e.message!!.startsWith("secret:")) { "$bad: ${e.message}" }
+    }
+    // Phone masking.
+    check(maskPhone("+6281234567890") == "+62812****890")
+    check(maskPhone(normalizePhone("0812-3456-7890")) == "+62812****890")
+    check(maskPhone("+14155550123") == "+14155****123")
+    check(maskPhone("+1") == "**")
+    // SMS grammar.
+    check(parseSmsCommand("wrg bind 7f3kq9") == SmsCommand.Bind("7F3KQ9"))
+    check(parseSmsCommand("  Wrg   Bind\t7F3KQ9\r\n") == SmsCommand.Bind("7F3KQ9"))
+    check(smsBindBody("ABC234") == "WRG BIND ABC234")
+    check(parseSmsCommand(smsBindBody("ABC234")) == SmsCommand.Bind("ABC234"))
+    check(isSmsBindToken("7F3KQ9") && !isSmsBindToken("7F3KQ0") && !isSmsBindToken("7f3kq9") && !isSmsBindToken("7F3KQ"))
+    for ((text, code) in listOf("Halo" to "not_warung", "" to "not_warung", "WRG" to "unknown_command",
+                                "WRG SALDO" to "unknown_command", "WRG BIND" to "bad_arguments",
+                                "WRG BIND 7F3KQ0" to "bad_arguments", "WRG BIND 7F3KQ9 X" to "bad_arguments")) {
+        val e = expectThrows<WarungException.InvalidSmsCommand> { parseSmsCommand(text) }
+        check(e.message!!.startsWith("$code:")) { "$text: ${e.message}" }
+    }
+}
+
 test("identity: calls without a session are NotSignedIn; without configureSync SyncNotConfigured") {
     expectThrows<WarungException.SyncNotConfigured> {
         runBlocking { w.requestOtp("081234567890", OtpPurpose.REGISTER, SmsLanguage.ID) }

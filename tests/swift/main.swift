@@ -736,6 +736,112 @@ await test("identity: normalizePhone and checkNewPin (typed errors, non-ASCII di
     }
 }
 
+await test("otp: RFC 4226 and RFC 6238 vectors, otpauth, base32; phone mask; SMS grammar") {
+    let seed20 = Data("12345678901234567890".utf8)
+    let seed32 = Data("12345678901234567890123456789012".utf8)
+    let seed64 = Data("1234567890123456789012345678901234567890123456789012345678901234".utf8)
+    // RFC 4226 appendix D: HOTP-SHA1, 6 digits, counters 0..9.
+    let hotp = ["755224", "287082", "359152", "969429", "338314", "254676", "287922", "162583", "399871", "520489"]
+    for (counter, code) in hotp.enumerated() {
+        try check(try otpHotp(secret: seed20, counter: UInt64(counter), algorithm: .sha1, digits: 6) == code, "HOTP counter \(counter)")
+    }
+    // RFC 6238 appendix B: (time, SHA1, SHA256, SHA512), 8 digits, 30 s.
+    let table: [(UInt64, String, String, String)] = [
+        (59, "94287082", "46119246", "90693936"),
+        (1111111109, "07081804", "68084774", "25091201"),
+        (1111111111, "14050471", "67062674", "99943326"),
+        (1234567890, "89005924", "91819424", "93441116"),
+        (2000000000, "69279037", "90698825", "38618901"),
+        (20000000000, "65353130", "77737706", "47863826"),
+    ]
+    for (time, sha1, sha256, sha512) in table {
+        try check(otpStep(unixTime: time, periodS: 30) == time / 30)
+        let rows: [(TotpAlgorithm, Data, String)] = [(.sha1, seed20, sha1), (.sha256, seed32, sha256), (.sha512, seed64, sha512)]
+        for (algorithm, seed, code) in rows {
+            let got = try otpTotp(secret: seed, unixTime: time, algorithm: algorithm, digits: 8, periodS: 30)
+            try check(got == code, "\(algorithm) at \(time): \(got), RFC 6238 says \(code)")
+            try check(try otpVerifyTotp(secret: seed, code: code, unixTime: time, algorithm: algorithm, digits: 8, periodS: 30, skew: 0) == time / 30,
+                      "\(algorithm) at \(time)")
+        }
+    }
+    // The verify window: ±1 step accepted (at that step), ±2 refused, a wrong code refused.
+    let now: UInt64 = 1_700_000_000
+    let origin = otpStep(unixTime: now, periodS: 30)
+    for delta in -2...2 {
+        let at = UInt64(Int64(now) + Int64(delta) * 30)
+        let code = try otpTotp(secret: seed20, unixTime: at, algorithm: .sha1, digits: 6, periodS: 30)
+        let found = try otpVerifyTotp(secret: seed20, code: code, unixTime: now, algorithm: .sha1, digits: 6, periodS: 30, skew: 1)
+        if abs(delta) <= 1 {
+            try check(found == UInt64(Int64(origin) + Int64(delta)), "delta \(delta): \(String(describing: found))")
+        } else {
+            try check(found == nil, "delta \(delta) accepted at \(String(describing: found))")
+        }
+    }
+    let right = try otpTotp(secret: seed20, unixTime: now, algorithm: .sha1, digits: 6, periodS: 30)
+    let wrong = String(format: "%06d", (Int(right)! + 1) % 1_000_000)
+    try check(try otpVerifyTotp(secret: seed20, code: wrong, unixTime: now, algorithm: .sha1, digits: 6, periodS: 30, skew: 0) == nil)
+    // Bad input is InvalidOtpInput, and the message says which input.
+    for digits: UInt32 in [0, 5, 9, 10] {
+        let text = try await expectCase("InvalidOtpInput") { _ = try otpHotp(secret: seed20, counter: 0, algorithm: .sha1, digits: digits) }
+        try check(text.contains("message: \"digits:"), text)
+        try await expectCase("InvalidOtpInput") { _ = try otpTotp(secret: seed20, unixTime: 59, algorithm: .sha1, digits: digits, periodS: 30) }
+        try await expectCase("InvalidOtpInput") {
+            _ = try otpVerifyTotp(secret: seed20, code: "123456", unixTime: 59, algorithm: .sha1, digits: digits, periodS: 30, skew: 1)
+        }
+    }
+    let short = try await expectCase("InvalidOtpInput") {
+        _ = try otpTotp(secret: Data(count: 15), unixTime: 59, algorithm: .sha1, digits: 6, periodS: 30)
+    }
+    try check(short.contains("message: \"secret:"), short)
+    let period = try await expectCase("InvalidOtpInput") { _ = try otpTotp(secret: seed20, unixTime: 59, algorithm: .sha1, digits: 6, periodS: 0) }
+    try check(period.contains("message: \"period:"), period)
+    for bad in ["", "12345", "1234567", "12a456", "١٢٣٤٥٦"] {
+        let text = try await expectCase("InvalidOtpInput") {
+            _ = try otpVerifyTotp(secret: seed20, code: bad, unixTime: now, algorithm: .sha1, digits: 6, periodS: 30, skew: 1)
+        }
+        try check(text.contains("message: \"code:"), "\(bad): \(text)")
+    }
+    // otpauth URI: secret in base32, issuer and account percent-encoded, parameters always written.
+    try check(otpauthUri(secret: seed20, issuer: "Warung Pay", account: "+6281234567890", algorithm: .sha256, digits: 8, periodS: 60)
+        == "otpauth://totp/Warung%20Pay:%2B6281234567890?secret=GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ"
+        + "&issuer=Warung%20Pay&algorithm=SHA256&digits=8&period=60")
+    let uri = otpauthUri(secret: seed64, issuer: "Warung", account: "budi", algorithm: .sha512, digits: 6, periodS: 30)
+    try check(uri.contains("secret=" + base32Encode(bytes: seed64) + "&") && uri.contains("issuer=Warung") && uri.contains("algorithm=SHA512"), uri)
+    // base32: RFC 4648 section 10 vectors (unpadded), lenient decoding, round trips, refusals.
+    for (text, b32) in [("", ""), ("f", "MY"), ("fo", "MZXQ"), ("foo", "MZXW6"), ("foob", "MZXW6YQ"),
+                        ("fooba", "MZXW6YTB"), ("foobar", "MZXW6YTBOI")] {
+        try check(base32Encode(bytes: Data(text.utf8)) == b32, "base32(\(text)) = \(base32Encode(bytes: Data(text.utf8)))")
+        try check(try base32Decode(text: b32) == Data(text.utf8))
+    }
+    try check(try base32Decode(text: "mzxw 6ytb oi======") == Data("foobar".utf8))
+    for len in 0...41 {
+        let bytes = Data((0..<len).map { _ in UInt8.random(in: 0...255) })
+        try check(try base32Decode(text: base32Encode(bytes: bytes)) == bytes, "round trip of \(len) bytes")
+    }
+    for bad in ["GEZD1", "GEZDGNBV0", "A", "ABC", "MZXW6YTBOJ", "MZXW6YTBO٩"] {
+        let text = try await expectCase("InvalidOtpInput") { _ = try base32Decode(text: bad) }
+        try check(text.contains("message: \"secret:"), "\(bad): \(text)")
+    }
+    // Phone masking.
+    try check(maskPhone(e164: "+6281234567890") == "+62812****890")
+    try check(maskPhone(e164: try normalizePhone(text: "0812-3456-7890")) == "+62812****890")
+    try check(maskPhone(e164: "+14155550123") == "+14155****123")
+    try check(maskPhone(e164: "+1") == "**")
+    // SMS grammar.
+    try check(try parseSmsCommand(text: "wrg bind 7f3kq9") == .bind(token: "7F3KQ9"))
+    try check(try parseSmsCommand(text: "  Wrg   Bind\t7F3KQ9\r\n") == .bind(token: "7F3KQ9"))
+    try check(smsBindBody(token: "ABC234") == "WRG BIND ABC234")
+    try check(try parseSmsCommand(text: smsBindBody(token: "ABC234")) == .bind(token: "ABC234"))
+    try check(isSmsBindToken(token: "7F3KQ9") && !isSmsBindToken(token: "7F3KQ0") && !isSmsBindToken(token: "7f3kq9")
+        && !isSmsBindToken(token: "7F3KQ"))
+    for (text, code) in [("Halo", "not_warung"), ("", "not_warung"), ("WRG", "unknown_command"),
+                         ("WRG SALDO", "unknown_command"), ("WRG BIND", "bad_arguments"),
+                         ("WRG BIND 7F3KQ0", "bad_arguments"), ("WRG BIND 7F3KQ9 X", "bad_arguments")] {
+        let e = try await expectCase("InvalidSmsCommand") { _ = try parseSmsCommand(text: text) }
+        try check(e.contains("message: \"\(code):"), "\(text): \(e)")
+    }
+}
+
 await test("identity: calls without a session are NotSignedIn; without configureSync SyncNotConfigured") {
     try await expectCase("SyncNotConfigured") {
         _ = try await w.requestOtp(phone: "081234567890", purpose: .register, language: .id)
