@@ -545,7 +545,7 @@ impl Steps {
 fn random_hex() -> String {
     let mut b = [0u8; 16];
     warung_server::identity::random_bytes(&mut b);
-    warung_server::identity::hex(&b)
+    warung_core::protocol::hex(&b)
 }
 
 /// The demo account's PIN.

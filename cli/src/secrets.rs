@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::PathBuf;
 use std::sync::Mutex;
+use warung_core::protocol::hex;
 use warung_core::secrets::SecureStorage;
 
 pub struct FileStorage {
@@ -44,10 +45,6 @@ impl FileStorage {
             .map_err(|e| e.to_string())?;
         std::fs::rename(&tmp, &self.path).map_err(|e| e.to_string())
     }
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 fn unhex(s: &str) -> Result<Vec<u8>, String> {

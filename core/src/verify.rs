@@ -37,9 +37,9 @@ use crate::otp;
 use crate::protocol::{
     Account, ApiError, BindingInstructions, BindingStart, BindingState, BindingStatus,
     DEVICE_HEADER, DeviceList, DeviceSummary, NONCE_HEADER, OtpChallenge, OtpPurpose, OtpRequest,
-    OtpVerified, OtpVerify, PIN_DIGITS, PinCheck, PinSet, PinVerified, RefreshRequest,
+    OtpVerified, OtpVerify, PIN_DIGITS, PinCheck, PinProblem, PinSet, PinVerified, RefreshRequest,
     SIGNATURE_HEADER, Session, SmsLanguage, StepUpGrant, TIMESTAMP_HEADER, TotpCheck, TotpVerified,
-    signing_payload, step_up_text,
+    hex, is_ascii_digits, signing_payload, step_up_text,
 };
 use crate::secrets::SecureStorage;
 use crate::sync::{Answer, CancelFlag, Retry, SyncClient, server_error};
@@ -97,7 +97,7 @@ impl StepUpAction {
     /// The action's name in [`step_up_text`].
     pub fn name(self) -> &'static str {
         match self {
-            StepUpAction::PinChange => "pin.change",
+            StepUpAction::PinChange => crate::protocol::STEP_UP_PIN_CHANGE,
         }
     }
 
@@ -282,38 +282,22 @@ pub(crate) fn sha256_hex(bytes: &[u8]) -> String {
     hex(ring::digest::digest(&ring::digest::SHA256, bytes).as_ref())
 }
 
-fn hex(bytes: &[u8]) -> String {
-    use std::fmt::Write as _;
-    bytes
-        .iter()
-        .fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
-            let _ = write!(s, "{b:02x}");
-            s
-        })
-}
-
 /// `pin` is exactly [`PIN_DIGITS`] ASCII digits.
 fn check_pin_format(pin: &str) -> Result<()> {
-    if pin.len() == PIN_DIGITS && pin.bytes().all(|b| b.is_ascii_digit()) {
+    if is_ascii_digits(pin, PIN_DIGITS) {
         Ok(())
     } else {
         Err(Error::InvalidPin)
     }
 }
 
-/// A new PIN: the format, then the server's weakness rule (all one digit, or a straight run up
-/// or down such as 123456 / 654321), so the user hears it before any request.
+/// A new PIN against the server's rule ([`protocol::check_new_pin`]), so the user hears it
+/// before any request.
 pub fn check_new_pin(pin: &str) -> Result<()> {
-    check_pin_format(pin)?;
-    let d: Vec<i16> = pin.bytes().map(|b| i16::from(b - b'0')).collect();
-    let steps: Vec<i16> = d.windows(2).map(|w| w[1] - w[0]).collect();
-    if [0, 1, -1]
-        .iter()
-        .any(|step| steps.iter().all(|s| s == step))
-    {
-        return Err(Error::WeakPin);
-    }
-    Ok(())
+    crate::protocol::check_new_pin(pin).map_err(|p| match p {
+        PinProblem::Format => Error::InvalidPin,
+        PinProblem::Weak => Error::WeakPin,
+    })
 }
 
 /// A path segment made safe for a URL (ids are opaque server strings).

@@ -9,7 +9,9 @@
 
 use ring::rand::{SecureRandom, SystemRandom};
 use std::num::NonZeroU32;
-use warung_core::protocol::{OTP_DIGITS, PIN_DIGITS};
+use warung_core::protocol::OTP_DIGITS;
+// The shared rules, defined once in the core's wire module.
+pub use warung_core::protocol::{PinProblem, check_new_pin, hex, is_ascii_digits};
 
 /// Prefix of access tokens (`Authorization: Bearer wat_…`).
 pub const ACCESS_TOKEN_PREFIX: &str = "wat_";
@@ -17,8 +19,6 @@ pub const ACCESS_TOKEN_PREFIX: &str = "wat_";
 pub const REFRESH_TOKEN_PREFIX: &str = "wrt_";
 /// PBKDF2 iterations of a new PIN hash: OWASP's 2023 figure for PBKDF2-HMAC-SHA256.
 pub const DEFAULT_PIN_ITERATIONS: u32 = 600_000;
-/// The action a PIN change's step-up OTP is bound to.
-pub const PIN_CHANGE_ACTION: &str = "pin.change";
 
 /// Lifetimes and limits of the identity flows.
 #[derive(Debug, Clone)]
@@ -112,16 +112,6 @@ pub fn new_bind_token() -> String {
         .collect()
 }
 
-/// Exactly `n` ASCII digits (`٣` and `３` are not).
-pub fn is_ascii_digits(s: &str, n: usize) -> bool {
-    s.len() == n && s.bytes().all(|b| b.is_ascii_digit())
-}
-
-/// Lowercase hex.
-pub fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
 /// Lowercase hex of 64 characters (a SHA-256).
 pub fn is_sha256_hex(s: &str) -> bool {
     s.len() == 64 && s.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
@@ -130,38 +120,14 @@ pub fn is_sha256_hex(s: &str) -> bool {
 /// The digest a PIN change's step-up OTP must be bound to.
 pub fn pin_change_digest(user_id: &str) -> String {
     hex(&crate::auth::sha256(
-        warung_core::protocol::step_up_text(PIN_CHANGE_ACTION, user_id).as_bytes(),
+        warung_core::protocol::step_up_text(warung_core::protocol::STEP_UP_PIN_CHANGE, user_id)
+            .as_bytes(),
     ))
 }
 
 /// Constant-time equality (same length inputs; different lengths are unequal).
 pub fn ct_eq(a: &[u8], b: &[u8]) -> bool {
     constant_time_eq::constant_time_eq(a, b)
-}
-
-/// Why a PIN is refused before it is hashed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum PinProblem {
-    /// Not exactly 6 ASCII digits (`invalid_pin`).
-    Format,
-    /// All one digit or a straight run (`weak_pin`).
-    Weak,
-}
-
-/// Checks a new PIN.
-pub fn check_new_pin(pin: &str) -> Result<(), PinProblem> {
-    if !is_ascii_digits(pin, PIN_DIGITS) {
-        return Err(PinProblem::Format);
-    }
-    let d: Vec<i16> = pin.bytes().map(|b| i16::from(b - b'0')).collect();
-    let steps: Vec<i16> = d.windows(2).map(|w| w[1] - w[0]).collect();
-    if steps.iter().all(|s| *s == 0)
-        || steps.iter().all(|s| *s == 1)
-        || steps.iter().all(|s| *s == -1)
-    {
-        return Err(PinProblem::Weak);
-    }
-    Ok(())
 }
 
 fn iterations(n: u32) -> NonZeroU32 {
@@ -222,17 +188,6 @@ mod tests {
         assert!(codes.len() > 190);
         let t = new_bind_token();
         assert!(warung_core::sms::is_bind_token(&t), "{t}");
-    }
-
-    #[test]
-    fn weak_and_malformed_pins() {
-        for weak in ["000000", "111111", "123456", "654321", "345678"] {
-            assert_eq!(check_new_pin(weak), Err(PinProblem::Weak), "{weak}");
-        }
-        for bad in ["12345", "1234567", "12a456", "١٢٣٤٥٦", "１２３４５６", ""] {
-            assert_eq!(check_new_pin(bad), Err(PinProblem::Format), "{bad}");
-        }
-        assert_eq!(check_new_pin("739154"), Ok(()));
     }
 
     #[test]

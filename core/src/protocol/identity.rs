@@ -353,6 +353,50 @@ pub struct InboundSmsResult {
     pub reason: Option<String>,
 }
 
+/// The step-up action of a PIN change (see [`step_up_text`]).
+pub const STEP_UP_PIN_CHANGE: &str = "pin.change";
+
+/// Exactly `n` ASCII digits (`٣` and `３` are digits to Unicode, not to a keypad).
+pub fn is_ascii_digits(s: &str, n: usize) -> bool {
+    s.len() == n && s.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// Lowercase hex (digests on the wire, HMAC signatures).
+pub fn hex(bytes: &[u8]) -> String {
+    use std::fmt::Write as _;
+    bytes
+        .iter()
+        .fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
+            let _ = write!(s, "{b:02x}");
+            s
+        })
+}
+
+/// Why a new PIN is refused before it leaves the phone or is hashed on the server.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PinProblem {
+    /// Not exactly [`PIN_DIGITS`] ASCII digits (`invalid_pin`).
+    Format,
+    /// All one digit or a straight run up or down such as 123456 / 654321 (`weak_pin`).
+    Weak,
+}
+
+/// The one PIN rule, applied by the phone (before any request) and by the server.
+pub fn check_new_pin(pin: &str) -> Result<(), PinProblem> {
+    if !is_ascii_digits(pin, PIN_DIGITS) {
+        return Err(PinProblem::Format);
+    }
+    let d: Vec<i16> = pin.bytes().map(|b| i16::from(b - b'0')).collect();
+    let steps: Vec<i16> = d.windows(2).map(|w| w[1] - w[0]).collect();
+    if [0, 1, -1]
+        .iter()
+        .any(|step| steps.iter().all(|s| s == step))
+    {
+        return Err(PinProblem::Weak);
+    }
+    Ok(())
+}
+
 /// The bytes a device signs (and the server verifies) for one request:
 /// `WARUNG-SIG-V1\n{METHOD}\n{path with query}\n{hex sha256 of body}\n{timestamp}\n{nonce}\n{device_id}`.
 /// The body digest is computed by the caller (the server uses `ring`; so does the client).
@@ -412,6 +456,20 @@ mod tests {
             serde_json::from_value::<OtpPurpose>("step_up".into()).unwrap(),
             OtpPurpose::StepUp
         );
+    }
+
+    #[test]
+    fn weak_and_malformed_pins() {
+        for weak in ["000000", "111111", "123456", "654321", "345678"] {
+            assert_eq!(check_new_pin(weak), Err(PinProblem::Weak), "{weak}");
+        }
+        for bad in ["12345", "1234567", "12a456", "١٢٣٤٥٦", "１２３４５６", ""] {
+            assert_eq!(check_new_pin(bad), Err(PinProblem::Format), "{bad}");
+        }
+        for ok in ["739154", "135790", "123457", "909090"] {
+            assert_eq!(check_new_pin(ok), Ok(()), "{ok}");
+        }
+        assert_eq!(hex(&[0, 0xab, 0xff]), "00abff");
     }
 
     #[test]

@@ -8,6 +8,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use ring::rand::SystemRandom;
 use ring::signature::{Ed25519KeyPair, KeyPair};
 use serde_json::{Value, json};
+use warung_core::protocol::hex;
 use warung_server::{Config, RunningServer};
 
 pub const INBOUND_SECRET: &str = "test-inbound-secret";
@@ -97,10 +98,6 @@ pub struct Phone {
     pub access: String,
     pub refresh: String,
     pub key: DeviceKey,
-}
-
-pub fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 pub fn sha256_hex(bytes: &[u8]) -> String {

@@ -795,12 +795,8 @@ impl IdentityStore for SqliteStore {
                     Ok(DeviceSummary {
                         current: device_id == current,
                         bound: key.is_some() && revoked_at.is_none(),
-                        key_fingerprint: key.map(|k| {
-                            crate::auth::sha256(&k)[..8]
-                                .iter()
-                                .map(|b| format!("{b:02x}"))
-                                .collect()
-                        }),
+                        key_fingerprint: key
+                            .map(|k| crate::identity::hex(&crate::auth::sha256(&k)[..8])),
                         device_id,
                         bound_at: opt_ts(bound_at)?,
                         revoked_at: opt_ts(revoked_at)?,
