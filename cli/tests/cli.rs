@@ -288,8 +288,9 @@ fn identity_commands_sign_in_bind_pin_and_totp() {
     };
 
     // Sign in with the code read from the dev outbox.
-    let started = std::time::Instant::now();
     let login = ok(&go(&["login", "--phone", "0812-3456-7890"], &dev));
+    // The code was issued before login returned: the cool-down is counted from no later than now.
+    let started = std::time::Instant::now();
     assert!(
         login.contains("code sent by SMS to +6281234567890"),
         "{login}"

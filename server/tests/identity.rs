@@ -372,6 +372,8 @@ async fn resend_cooldown_and_hourly_limits() {
         retry.to_string()
     );
 
+    s.server.shutdown().await;
+
     // Per phone per hour: 5 (no cool-down here).
     let s = spawn().await;
     for _ in 0..5 {
@@ -1171,15 +1173,8 @@ async fn new_device_binding_revokes_the_old_one_and_users_manage_devices() {
     assert_eq!((&n["bound"], &n["current"]), (&json!(true), &json!(true)));
     assert_eq!(n["key_fingerprint"].as_str().unwrap().len(), 16);
     // The old device logs in again: it is not bound, so it cannot sign.
-    let mut old2 = s.login_on("081299990001", &old.device_id).await;
-    old2.key = DeviceKey(
-        ring::signature::Ed25519KeyPair::from_pkcs8(
-            ring::signature::Ed25519KeyPair::generate_pkcs8(&ring::rand::SystemRandom::new())
-                .unwrap()
-                .as_ref(),
-        )
-        .unwrap(),
-    );
+    // (login_on gives it a fresh key, never bound)
+    let old2 = s.login_on("081299990001", &old.device_id).await;
     s.signed(&old2, "POST", "/v1/me/totp", None)
         .await
         .expect(403, "device_not_bound");

@@ -687,16 +687,17 @@ test("identity: requestOtp refuses bad numbers; wrong code OtpRejected with atte
     check(newestSms(phone.second) == null) { "fresh number already has SMS" }
     val c = runBlocking { p.requestOtp(phone.first, OtpPurpose.LOGIN, SmsLanguage.EN) }
     check(c.phone == phone.second && c.purpose == OtpPurpose.LOGIN && c.digits == 6u) { "$c" }
+    // A second code at once: the resend cool-down (asked right away, well inside it).
+    val r = expectThrows<WarungException.RateLimited> {
+        runBlocking { p.requestOtp(phone.first, OtpPurpose.LOGIN, SmsLanguage.EN) }
+    }
+    check(Regex("try again in [1-9]\\d* s").containsMatchIn(r.message!!)) { "message: ${r.message}" }
     val now = java.time.Instant.now()
     check(c.expiresAt.isAfter(now) && c.resendAfter.isAfter(now)) { "$c" }
     check(newestSms(phone.second)!!.startsWith("Your Warung code is")) { "English text" }
     val code = smsCode(phone.second)
     val e = expectThrows<WarungException.OtpRejected> { runBlocking { p.verifyOtp(c.challengeId, wrongCode(code)) } }
     check(e.message!!.contains("otp_invalid") && e.message!!.contains("4 attempts left")) { "message: ${e.message}" }
-    val r = expectThrows<WarungException.RateLimited> {
-        runBlocking { p.requestOtp(phone.first, OtpPurpose.LOGIN, SmsLanguage.EN) }
-    }
-    check(Regex("try again in [1-9]\\d* s").containsMatchIn(r.message!!)) { "message: ${r.message}" }
     check(!p.isSignedIn())
     val signedIn = runBlocking { p.verifyOtp(c.challengeId, code) }
     check(signedIn.phone == phone.second && signedIn.newUser) { "$signedIn" }

@@ -869,13 +869,14 @@ await test("identity: requestOtp refuses bad numbers; wrong code OtpRejected wit
     try check(try await newestSms(phone.e164) == nil, "fresh number already has SMS")
     let c = try await p.requestOtp(phone: phone.national, purpose: .login, language: .en)
     try check(c.phone == phone.e164 && c.purpose == .login && c.digits == 6, "\(c)")
+    // A second code at once: the resend cool-down (asked right away, well inside it).
+    let limited = try await expectCase("RateLimited") { _ = try await p.requestOtp(phone: phone.national, purpose: .login, language: .en) }
+    try check(matches(limited, "try again in [1-9][0-9]* s"), limited)
     try check(c.expiresAt > Date() && c.resendAfter > Date(), "\(c)")
     try check((try await newestSms(phone.e164))?.hasPrefix("Your Warung code is") == true, "English text")
     let code = try await smsCode(phone.e164)
     let wrong = try await expectCase("OtpRejected") { _ = try await p.verifyOtp(challengeId: c.challengeId, code: wrongCode(code)) }
     try check(wrong.contains("otp_invalid") && wrong.contains("4 attempts left"), wrong)
-    let limited = try await expectCase("RateLimited") { _ = try await p.requestOtp(phone: phone.national, purpose: .login, language: .en) }
-    try check(matches(limited, "try again in [1-9][0-9]* s"), limited)
     try check(!(try p.isSignedIn()))
     let signedIn = try await p.verifyOtp(challengeId: c.challengeId, code: code)
     try check(signedIn.phone == phone.e164 && signedIn.newUser, "\(signedIn)")

@@ -328,7 +328,6 @@ impl Srv {
         )
     }
 
-    /// Binds the phone's key by "sending" the SMS from its own number.
     /// Sets `pin` (signed), checks it is accepted and that `wrong` is refused.
     pub async fn set_and_check_pin(&self, p: &Phone, pin: &str, wrong: &str) {
         let r = self
@@ -349,6 +348,7 @@ impl Srv {
         .expect(403, "pin_incorrect");
     }
 
+    /// Binds the phone's key by "sending" the SMS from its own number.
     pub async fn bind(&self, p: &Phone) {
         let (id, body) = self.start_binding(p).await;
         let r = self.inbound(&p.phone, &body).await;
