@@ -883,6 +883,16 @@ async fn every_user_endpoint_anonymously_and_as_another_user() {
         )
         .await;
     r.expect(403, "forbidden");
+    // A step-up code for the user's own phone, asked in the name of another device.
+    let r = s
+        .call(
+            "POST",
+            "/v1/auth/otp",
+            Some(&b.access),
+            Some(json!({"phone": b.phone, "purpose": "step_up", "device_id": a.device_id, "tx_digest": digest})),
+        )
+        .await;
+    r.expect(403, "device_mismatch");
     // Step-up needs a token and a digest.
     let r = s
         .call(

@@ -101,7 +101,7 @@ fn session_body(
     responses(
         (status = 200, description = "The code was sent", body = OtpChallenge),
         (status = 401, description = "Step-up without a valid access token (`unauthorized`, `token_expired`, `session_revoked`)", body = ApiError),
-        (status = 403, description = "Step-up for another phone (`forbidden`)", body = ApiError),
+        (status = 403, description = "Step-up for another phone (`forbidden`) or from another device than the session's (`device_mismatch`)", body = ApiError),
         (status = 422, description = "Invalid phone (`invalid_phone`), device id or tx_digest (`invalid_data`)", body = ApiError),
         (status = 429, description = "Cool-down or hourly limit (`rate_limited`, `retry_after_s`, `Retry-After`)", body = ApiError),
         (status = 503, description = "The SMS gateway failed (`sms_unavailable`); no challenge was kept", body = ApiError),
@@ -119,6 +119,13 @@ pub async fn request_otp(
             return Err(ApiFailure::forbidden(
                 "forbidden",
                 "a step-up code goes only to your own phone",
+            ));
+        }
+        // The code is bound to the device that asks: the session's, not whatever the body says.
+        if req.device_id != session.device_id {
+            return Err(ApiFailure::forbidden(
+                "device_mismatch",
+                "a step-up code is asked for by the session's own device",
             ));
         }
         let digest = req

@@ -169,7 +169,6 @@ pub struct InboundOutcome {
 pub struct PinState {
     /// (hash, salt, iterations) when set.
     pub pin: Option<(Vec<u8>, Vec<u8>, u32)>,
-    pub failures: u32,
     pub locked_until: Option<i64>,
 }
 

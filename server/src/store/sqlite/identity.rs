@@ -821,30 +821,23 @@ impl IdentityStore for SqliteStore {
 
     fn pin_state(&self, user_id: String) -> StoreFuture<'_, PinState> {
         Box::pin(self.read(move |c| {
-            type Row = (
-                Option<Vec<u8>>,
-                Option<Vec<u8>>,
-                Option<i64>,
-                i64,
-                Option<i64>,
-            );
+            type Row = (Option<Vec<u8>>, Option<Vec<u8>>, Option<i64>, Option<i64>);
             let row: Option<Row> = c
                 .prepare_cached(
-                    "SELECT pin_hash, pin_salt, pin_iterations, pin_failures, pin_locked_until
+                    "SELECT pin_hash, pin_salt, pin_iterations, pin_locked_until
                      FROM user_account WHERE id = ?1",
                 )?
                 .query_row([&user_id], |r| {
-                    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+                    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
                 })
                 .optional()?;
-            let (hash, salt, iterations, failures, locked_until) =
+            let (hash, salt, iterations, locked_until) =
                 row.ok_or_else(|| StoreError::NotFound("no such user".into()))?;
             Ok(PinState {
                 pin: match (hash, salt, iterations) {
                     (Some(h), Some(s), Some(i)) => Some((h, s, i as u32)),
                     _ => None,
                 },
-                failures: failures as u32,
                 locked_until,
             })
         }))
