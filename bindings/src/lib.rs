@@ -210,10 +210,7 @@ impl From<warung_core::Error> for WarungError {
             E::TotpAlreadyEnrolled => WarungError::TotpAlreadyEnrolled(m),
             E::TotpRejected { .. } => WarungError::TotpRejected(m),
             E::SignatureRejected { .. } => WarungError::SignatureRejected(m),
-            E::BindingFailed(state) => WarungError::BindingFailed(format!(
-                "device binding failed: {}",
-                binding_state_name(state)
-            )),
+            E::BindingFailed(_) => WarungError::BindingFailed(m),
             E::BindingTimedOut => WarungError::BindingTimedOut(m),
         }
     }
@@ -1754,15 +1751,6 @@ impl From<wire::BindingState> for BindingState {
             wire::BindingState::Expired => BindingState::Expired,
             wire::BindingState::Revoked => BindingState::Revoked,
         }
-    }
-}
-
-fn binding_state_name(s: wire::BindingState) -> &'static str {
-    match s {
-        wire::BindingState::Pending => "pending",
-        wire::BindingState::Bound => "bound",
-        wire::BindingState::Expired => "expired",
-        wire::BindingState::Revoked => "revoked",
     }
 }
 

@@ -725,9 +725,9 @@ pub fn device(ctx: &Ctx, action: DeviceAction) -> CliResult {
                 .block_on(ctx.client.binding_status(&binding_id))
                 .map_err(explain)?;
             println!(
-                "binding {}: {:?} (device {}, expires {})",
+                "binding {}: {} (device {}, expires {})",
                 s.binding_id,
-                s.state,
+                s.state.as_str(),
                 s.device_id,
                 hhmm(s.expires_at)
             );

@@ -166,7 +166,7 @@ pub enum Error {
     SignatureRejected { code: String },
 
     /// The device binding ended without binding (expired or revoked).
-    #[error("device binding failed: {0:?}")]
+    #[error("device binding failed: {}", .0.as_str())]
     BindingFailed(crate::protocol::BindingState),
 
     /// No binding SMS arrived before the caller's deadline (the binding may still complete).

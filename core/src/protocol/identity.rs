@@ -224,6 +224,18 @@ pub enum BindingState {
     Revoked,
 }
 
+impl BindingState {
+    /// The wire name (`pending`, `bound`, `expired`, `revoked`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            BindingState::Pending => "pending",
+            BindingState::Bound => "bound",
+            BindingState::Expired => "expired",
+            BindingState::Revoked => "revoked",
+        }
+    }
+}
+
 /// `GET /v1/me/binding/{binding_id}`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
