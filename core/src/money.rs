@@ -36,6 +36,12 @@ pub enum MoneyError {
     /// More digits than a `Decimal` holds, or an arithmetic overflow.
     #[error("amount is out of range")]
     OutOfRange,
+    /// Representable, but beyond what the wire carries ([`MAX_WIRE_INTEGER_DIGITS`]): a phone
+    /// stores amounts as `i64` minor units and sums them, so the server refuses larger ones.
+    #[error(
+        "{currency} amounts on the wire have at most {MAX_WIRE_INTEGER_DIGITS} digits before the decimal point"
+    )]
+    BeyondWireRange { currency: Currency },
     #[error("unknown currency code {0:?}")]
     UnknownCurrency(String),
     #[error("unknown locale {0:?}")]
@@ -50,6 +56,14 @@ pub enum MoneyError {
     #[error("{0:?} is not an amount in the expected display format")]
     InvalidFormatted(String),
 }
+
+/// The largest amount that crosses the wire has this many digits before the decimal point
+/// (99,999,999,999,999 whole units: a hundred trillion rupiah). Defined here once: the server
+/// refuses larger prices (422), its OpenAPI patterns say so, and the phone sets aside an entity
+/// that carries one. Why 14: with two minor units that is below 10¹⁶ minor units, so a cart
+/// line of 99 of the largest price stays below 10¹⁸, inside an `i64` (9.2·10¹⁸) with room for
+/// other lines; 15 digits would let one such line overflow.
+pub const MAX_WIRE_INTEGER_DIGITS: u32 = 14;
 
 /// The currencies Warung knows. `minor_units` is what we accept and display, not always ISO's:
 /// ISO 4217 gives IDR two minor units, but sen are not used in practice, so IDR is whole here.
@@ -246,6 +260,20 @@ impl Money {
     /// `i64` (possible in a `Decimal`) are `OutOfRange` rather than truncated.
     pub fn to_minor_units(&self) -> Result<i64, MoneyError> {
         i64::try_from(self.minor()).map_err(|_| MoneyError::OutOfRange)
+    }
+
+    /// `Ok` if the amount's magnitude has at most [`MAX_WIRE_INTEGER_DIGITS`] digits before the
+    /// decimal point: the range of an amount on the wire (prices, and every amount that will
+    /// later be sent). Negative amounts are judged by their magnitude.
+    pub fn check_wire_range(&self) -> Result<(), MoneyError> {
+        let limit = 10_u128.pow(MAX_WIRE_INTEGER_DIGITS + self.currency.minor_units());
+        if self.minor().unsigned_abs() < limit {
+            Ok(())
+        } else {
+            Err(MoneyError::BeyondWireRange {
+                currency: self.currency,
+            })
+        }
     }
 
     /// Parses the strict canonical grammar `-?[0-9]+(\.[0-9]+)?` (ASCII digits only).
@@ -761,6 +789,26 @@ mod tests {
     }
 
     #[test]
+    fn wire_range_is_fourteen_integer_digits() {
+        let beyond = |c| Err(E::BeyondWireRange { currency: c });
+        assert_eq!(m("99999999999999", IDR).check_wire_range(), Ok(()));
+        assert_eq!(m("-99999999999999", JPY).check_wire_range(), Ok(()));
+        assert_eq!(m("99999999999999.99", USD).check_wire_range(), Ok(()));
+        assert_eq!(m("100000000000000", IDR).check_wire_range(), beyond(IDR));
+        assert_eq!(m("100000000000000.00", EUR).check_wire_range(), beyond(EUR));
+        // The amounts of issue 10: representable, storable or not, and all refused.
+        assert_eq!(
+            m("9223372036854775808", IDR).check_wire_range(),
+            beyond(IDR)
+        );
+        assert_eq!(
+            m("92233720368547758.08", USD).check_wire_range(),
+            beyond(USD)
+        );
+        assert_eq!(max_idr().check_wire_range(), beyond(IDR));
+    }
+
+    #[test]
     fn parse_accepts_the_strict_grammar() {
         let cases = [
             ("125000", IDR, 125_000),
@@ -1157,6 +1205,22 @@ mod tests {
         }
 
         #[test]
+        /// What passes the wire check is storable by a phone, and 99 of it still sum.
+        #[test]
+        fn wire_range_amounts_fit_a_phone(
+            minor in -10_i128.pow(18)..10_i128.pow(18),
+            c in currency(),
+        ) {
+            let money = Money::from_minor(minor, c).unwrap();
+            let limit = 10_i128.pow(MAX_WIRE_INTEGER_DIGITS + c.minor_units());
+            prop_assert_eq!(money.check_wire_range().is_ok(), minor.abs() < limit);
+            if money.check_wire_range().is_ok() {
+                let minor = money.to_minor_units().unwrap();
+                prop_assert!(minor.checked_mul(99).is_some());
+                prop_assert!(money.checked_mul_qty(99).unwrap().to_minor_units().is_ok());
+            }
+        }
+
         fn checked_ops_never_panic(
             a in money(),
             b in minor_units(),

@@ -15,6 +15,7 @@ pub mod merchant;
 #[cfg(feature = "openapi")]
 mod schemas;
 pub mod sync;
+pub mod text;
 
 pub use identity::*;
 pub use merchant::*;
