@@ -140,6 +140,17 @@ impl From<StoreError> for ApiFailure {
     }
 }
 
+/// A text field the shared rules refuse (`warung_core::protocol::text`): 422 `invalid_text`.
+impl From<warung_core::protocol::text::TextError> for ApiFailure {
+    fn from(e: warung_core::protocol::text::TextError) -> ApiFailure {
+        ApiFailure::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_text",
+            e.to_string(),
+        )
+    }
+}
+
 impl From<JsonRejection> for ApiFailure {
     fn from(r: JsonRejection) -> ApiFailure {
         let status = r.status();

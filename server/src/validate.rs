@@ -1,11 +1,15 @@
 //! Input validation of the merchant API: well-formed JSON that is still not acceptable gets a
-//! 422 `invalid_data` with a message naming the field, before anything is written.
+//! 422 before anything is written, with a message naming the field.
 //!
-//! Lengths and control characters are checked on the text as sent, then it is trimmed: the
-//! same rules as the OpenAPI document's `maxLength`/`pattern` (`warung_core::protocol`).
+//! What text may contain is `warung_core::protocol::text` (shared with the phone and stated by
+//! the OpenAPI patterns): names, titles and SKUs are one line, descriptions and policies may
+//! span lines, ids are visible ASCII; bidirectional overrides and invisible-only text are
+//! refused (422 `invalid_text`). Lengths are counted on the text as sent, then it is trimmed.
+//! Prices must be within the wire range, `Money::check_wire_range` (422 `amount_out_of_range`).
 
 use crate::store::StoreError;
 use std::collections::{BTreeMap, HashSet};
+use warung_core::protocol::text::{self, TextError, TextKind};
 use warung_core::protocol::{MerchantProfile, Price, ProductInput, VariantInput};
 
 pub const MAX_NAME: usize = 200;
@@ -18,34 +22,40 @@ fn invalid(message: String) -> StoreError {
     StoreError::invalid("invalid_data", message)
 }
 
-/// Refuses `value` longer than `max` characters or with control characters, or blank; trims it.
-pub fn non_empty(field: &str, value: &str, max: usize) -> Result<String, StoreError> {
-    let v = bounded(field, value, max)?;
-    if v.is_empty() {
-        return Err(invalid(format!("{field} must not be empty")));
-    }
-    Ok(v)
+/// The 422 of a text field: `invalid_text`, the message naming the field and the character.
+pub fn text_error(e: TextError) -> StoreError {
+    StoreError::invalid("invalid_text", e.to_string())
 }
 
-/// Refuses `value` longer than `max` characters or with control characters (other than tab
-/// and newline); trims it.
-fn bounded(field: &str, value: &str, max: usize) -> Result<String, StoreError> {
-    if value.chars().count() > max {
-        return Err(invalid(format!("{field} is longer than {max} characters")));
-    }
-    if value
-        .chars()
-        .any(|c| c.is_control() && c != '\n' && c != '\t')
-    {
-        return Err(invalid(format!("{field} contains control characters")));
-    }
-    Ok(value.trim().to_owned())
+fn clean(
+    field: &str,
+    kind: TextKind,
+    value: &str,
+    max: usize,
+    required: bool,
+) -> Result<String, StoreError> {
+    text::clean(field, kind, value, max, required).map_err(text_error)
+}
+
+/// A required one-line display text (a name, a title), trimmed.
+pub fn non_empty(field: &str, value: &str, max: usize) -> Result<String, StoreError> {
+    clean(field, TextKind::Line, value, max, true)
+}
+
+/// An optional one-line display text, trimmed; white space only is kept as empty.
+fn line(field: &str, value: &str, max: usize) -> Result<String, StoreError> {
+    clean(field, TextKind::Line, value, max, false)
+}
+
+/// An optional text of several lines (tab and newline allowed), trimmed.
+fn block(field: &str, value: &str, max: usize) -> Result<String, StoreError> {
+    clean(field, TextKind::Block, value, max, false)
 }
 
 fn optional(field: &str, value: Option<String>, max: usize) -> Result<Option<String>, StoreError> {
     match value {
         None => Ok(None),
-        Some(v) => bounded(field, &v, max).map(|v| Some(v).filter(|v| !v.is_empty())),
+        Some(v) => line(field, &v, max).map(|v| Some(v).filter(|v| !v.is_empty())),
     }
 }
 
@@ -58,7 +68,7 @@ fn map(field: &str, m: BTreeMap<String, String>) -> Result<BTreeMap<String, Stri
     m.into_iter()
         .map(|(k, v)| {
             let k = non_empty(&format!("{field} key"), &k, MAX_SHORT)?;
-            let v = bounded(&format!("{field}.{k}"), &v, MAX_SHORT)?;
+            let v = line(&format!("{field}.{k}"), &v, MAX_SHORT)?;
             Ok((k, v))
         })
         .collect()
@@ -70,12 +80,12 @@ pub fn profile(p: MerchantProfile) -> Result<MerchantProfile, StoreError> {
     contact.email = optional("contact.email", contact.email, MAX_SHORT)?;
     contact.whatsapp = optional("contact.whatsapp", contact.whatsapp, MAX_SHORT)?;
     let mut policies = p.policies;
-    policies.shipping = bounded("policies.shipping", &policies.shipping, MAX_TEXT)?;
-    policies.warranty = bounded("policies.warranty", &policies.warranty, MAX_TEXT)?;
-    policies.returns = bounded("policies.returns", &policies.returns, MAX_TEXT)?;
+    policies.shipping = block("policies.shipping", &policies.shipping, MAX_TEXT)?;
+    policies.warranty = block("policies.warranty", &policies.warranty, MAX_TEXT)?;
+    policies.returns = block("policies.returns", &policies.returns, MAX_TEXT)?;
     Ok(MerchantProfile {
         name: non_empty("name", &p.name, MAX_NAME)?,
-        city: bounded("city", &p.city, MAX_SHORT)?,
+        city: line("city", &p.city, MAX_SHORT)?,
         contact,
         policies,
     })
@@ -99,9 +109,15 @@ pub fn product(p: ProductInput) -> Result<ProductInput, StoreError> {
         })
         .collect::<Result<_, _>>()?;
     Ok(ProductInput {
-        category_id: non_empty("category_id", &p.category_id, MAX_SHORT)?,
+        category_id: clean(
+            "category_id",
+            TextKind::Identifier,
+            &p.category_id,
+            MAX_SHORT,
+            true,
+        )?,
         title: non_empty("title", &p.title, MAX_NAME)?,
-        description: bounded("description", &p.description, MAX_TEXT)?,
+        description: block("description", &p.description, MAX_TEXT)?,
         brand: optional("brand", p.brand, MAX_SHORT)?,
         attributes: map("attributes", p.attributes)?,
         image_urls,
@@ -118,8 +134,8 @@ pub fn variant(v: VariantInput) -> Result<VariantInput, StoreError> {
     })
 }
 
-/// At least one price, one per currency, positive, `compare_at` in the same currency and above
-/// the amount.
+/// At least one price, one per currency, positive and within the wire range, `compare_at` in
+/// the same currency, within the range and above the amount.
 pub fn prices(prices: Vec<Price>) -> Result<Vec<Price>, StoreError> {
     if prices.is_empty() {
         return Err(invalid("prices must hold at least one price".into()));
@@ -132,6 +148,18 @@ pub fn prices(prices: Vec<Price>) -> Result<Vec<Price>, StoreError> {
         }
         if p.amount.is_negative() || p.amount.is_zero() {
             return Err(invalid(format!("the {currency} price must be above zero")));
+        }
+        let in_range = |field: &str, m: &warung_core::money::Money| {
+            m.check_wire_range().map_err(|e| {
+                StoreError::invalid(
+                    "amount_out_of_range",
+                    format!("{field} {}: {e}", m.amount()),
+                )
+            })
+        };
+        in_range("price", &p.amount)?;
+        if let Some(was) = &p.compare_at {
+            in_range("compare_at", was)?;
         }
         if let Some(was) = &p.compare_at {
             if was.currency() != currency {

@@ -16,6 +16,7 @@ pub use search::{
 use crate::error::{Error, Result};
 use crate::money::{Currency, Money};
 use crate::observe::Observers;
+use crate::protocol::text::TextKind;
 use crate::protocol::{
     CatalogAction, CatalogOp, Category, Contact, Discount, Entity, EntityKind, Merchant,
     MerchantKind, Policies, Price, Product, RatingSummary, StockBand, Variant, Voucher,
@@ -395,14 +396,22 @@ fn check_id(kind: &'static str, id: &str) -> Result<()> {
     Ok(())
 }
 
-/// Checks what the schema cannot: money rules, ranges, internal consistency.
+/// Display text a phone must not show: the server's rules (`protocol::text`) in their block
+/// form — bidirectional controls, invisible-only or blank required text, control characters
+/// other than tab and newline. The one-line layout rule stays the server's input policy, so an
+/// older server's title with a newline is still shown. Lengths are the server's business.
+fn display(kind: &'static str, id: &str, field: &str, value: &str, required: bool) -> Result<()> {
+    crate::protocol::text::check(TextKind::Block, value, usize::MAX, required)
+        .map_err(|problem| invalid(kind, id, format!("{field} {problem}")))
+}
+
+/// Checks what the schema cannot: money rules, ranges, internal consistency, display text.
 fn validate(entity: &Entity) -> Result<()> {
     match entity {
         Entity::Merchant(m) => {
             check_id("merchant", &m.id)?;
-            if m.name.trim().is_empty() {
-                return Err(invalid("merchant", &m.id, "name is empty"));
-            }
+            display("merchant", &m.id, "name", &m.name, true)?;
+            display("merchant", &m.id, "city", &m.city, false)?;
         }
         Entity::Category(c) => {
             check_id("category", &c.id)?;
@@ -413,14 +422,14 @@ fn validate(entity: &Entity) -> Result<()> {
                     "a category cannot be its own parent",
                 ));
             }
-            if c.name.trim().is_empty() {
-                return Err(invalid("category", &c.id, "name is empty"));
-            }
+            display("category", &c.id, "name", &c.name, true)?;
         }
         Entity::Product(p) => {
             check_id("product", &p.id)?;
-            if p.title.trim().is_empty() {
-                return Err(invalid("product", &p.id, "title is empty"));
+            display("product", &p.id, "title", &p.title, true)?;
+            display("product", &p.id, "description", &p.description, false)?;
+            if let Some(brand) = &p.brand {
+                display("product", &p.id, "brand", brand, false)?;
             }
             let avg = p.rating.average;
             if avg < Decimal::ZERO || avg > Decimal::from(5) {
@@ -451,7 +460,11 @@ fn validate(entity: &Entity) -> Result<()> {
                         "compare-at price must be in the price's currency",
                     ));
                 }
-                price.amount.to_minor_units()?;
+                // The wire range (shared with the server) also guarantees to_minor_units.
+                price.amount.check_wire_range()?;
+                if let Some(cmp) = &price.compare_at {
+                    cmp.check_wire_range()?;
+                }
             }
         }
         Entity::Voucher(v) => {

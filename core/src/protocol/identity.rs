@@ -344,6 +344,8 @@ pub struct TotpVerified {
 #[serde(deny_unknown_fields)]
 pub struct InboundSms {
     /// The aggregator's id of the message: a redelivery is recognised and not acted on twice.
+    /// 1 to 128 visible ASCII characters.
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::protocol::schemas::message_id))]
     pub message_id: String,
     /// The sender's number as the network reports it.
     pub from: String,

@@ -41,7 +41,7 @@ pub struct MerchantProfile {
 #[serde(deny_unknown_fields)]
 pub struct ProductInput {
     /// One of the shared categories (`GET /v1/categories`).
-    #[cfg_attr(feature = "openapi", schema(schema_with = crate::protocol::schemas::short_non_empty))]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::protocol::schemas::identifier))]
     pub category_id: Id,
     #[cfg_attr(feature = "openapi", schema(schema_with = crate::protocol::schemas::short_non_empty))]
     pub title: String,

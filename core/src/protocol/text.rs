@@ -193,6 +193,11 @@ pub mod pattern {
     /// White space that is not a control (controls are in `forbidden` or, in a block, `\t\n`).
     const SPACES: &str = r"\u0020\u00A0\u1680\u2000-\u200A\u202F\u205F\u3000";
 
+    /// An http(s) URL on one line, optionally surrounded by white space.
+    pub fn http_url() -> String {
+        format!("^[{SPACES}]*https?://[^{}]*$", forbidden(TextKind::Line))
+    }
+
     /// A field of `kind`: `required` needs a visible character, an optional one may also be
     /// white space only. Identifiers are simpler: `^[!-~]+$` (required) or `^[!-~]*$`.
     pub fn of(kind: TextKind, required: bool) -> String {

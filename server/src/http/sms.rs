@@ -11,6 +11,7 @@ use axum::body::Body;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::http::request::Parts;
+use warung_core::protocol::text::{self, TextKind};
 use warung_core::protocol::{
     ApiError, INBOUND_SIGNATURE_HEADER, InboundSms, InboundSmsResult, TIMESTAMP_HEADER,
 };
@@ -65,11 +66,13 @@ pub async fn inbound(
         ));
     }
     let sms: InboundSms = json_from_bytes(parts, bytes, &state).await?;
-    if sms.message_id.is_empty() || sms.message_id.len() > 128 {
-        return Err(ApiFailure::invalid_data(
-            "message_id must be 1 to 128 bytes",
-        ));
-    }
+    text::clean(
+        "message_id",
+        TextKind::Identifier,
+        &sms.message_id,
+        128,
+        true,
+    )?;
     let sender = warung_core::phone::normalize(&sms.from).ok();
     let command = match warung_core::sms::parse(&sms.text) {
         Ok(SmsCommand::Bind { token }) => InboundCommand::Bind {

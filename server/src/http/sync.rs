@@ -10,6 +10,7 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::http::request::Parts;
+use warung_core::protocol::text::{self, TextKind};
 use warung_core::protocol::{
     ApiError, Bucket, Checkpoint, DeviceInfo, DeviceRegistration, IntentBatch, IntentBatchResult,
     IntentOutcome, IntentResult, MAX_INTENT_BATCH, MAX_PAGE_LIMIT, Page, PullQuery, RegisterDevice,
@@ -129,7 +130,7 @@ pub async fn pull(
     responses(
         (status = 201, description = "Registered", body = DeviceRegistration),
         (status = 409, description = "The device id is taken (`device_exists`)", body = ApiError),
-        (status = 422, description = "Not a UUID, unknown platform (`invalid_data`)", body = ApiError),
+        (status = 422, description = "Not a UUID, unknown platform (`invalid_data`); control or bidirectional characters in `app_version` (`invalid_text`)", body = ApiError),
     )
 )]
 pub async fn register_device(
@@ -146,14 +147,8 @@ pub async fn register_device(
             "platform must be android, ios or cli",
         ));
     }
-    if request
-        .app_version
-        .as_ref()
-        .is_some_and(|v| v.chars().count() > 64)
-    {
-        return Err(ApiFailure::invalid_data(
-            "app_version is longer than 64 characters",
-        ));
+    if let Some(version) = &request.app_version {
+        text::clean("app_version", TextKind::Line, version, 64, false)?;
     }
     let request = RegisterDevice {
         device_id: id.hyphenated().to_string(),
@@ -201,7 +196,7 @@ pub async fn device_me(DeviceAuth(device): DeviceAuth) -> Json<DeviceInfo> {
         (status = 403, description = "An intent of another device (`forbidden`)", body = ApiError),
         (status = 409, description = "`sequence_gap` (with `expected_seq`) or `idempotency_conflict`", body = ApiError),
         (status = 413, description = "More than 500 intents (`batch_too_large`) or body too large", body = ApiError),
-        (status = 422, description = "Malformed intent (`invalid_data`)", body = ApiError),
+        (status = 422, description = "Malformed intent (`invalid_data`); an idempotency key that is not 1 to 128 visible ASCII characters (`invalid_text`)", body = ApiError),
     )
 )]
 pub async fn post_intents(
@@ -227,12 +222,14 @@ pub async fn post_intents(
         if intent.seq == 0 || intent.seq > i64::MAX as u64 {
             return Err(ApiFailure::invalid_data("seq starts at 1"));
         }
-        let key = &intent.idempotency_key;
-        if key.trim().is_empty() || key.chars().count() > 128 {
-            return Err(ApiFailure::invalid_data(
-                "idempotency_key must be 1 to 128 characters",
-            ));
-        }
+        // Stored and echoed back: visible ASCII, so no NUL or control character reaches a
+        // log, the database or another client.
+        text::check(TextKind::Identifier, &intent.idempotency_key, 128, true).map_err(
+            |problem| text::TextError {
+                field: format!("intents[seq {}].idempotency_key", intent.seq),
+                problem,
+            },
+        )?;
     }
     let intents = batch.intents;
     match state
