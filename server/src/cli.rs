@@ -99,6 +99,22 @@ pub struct ServeArgs {
     /// Seconds before another OTP may be sent to the same phone.
     #[arg(long, env = "WARUNG_OTP_RESEND_S", default_value_t = 30)]
     pub otp_resend_s: i64,
+    /// OTP codes per hour per client address (IPv4 address, IPv6 /64).
+    #[arg(long, env = "WARUNG_OTP_PER_ADDRESS_HOUR", default_value_t = crate::identity::DEFAULT_OTP_PER_ADDRESS_HOUR)]
+    pub otp_per_address_hour: u32,
+    /// OTP codes per hour per block of numbers (see --otp-prefix-drop-digits).
+    #[arg(long, env = "WARUNG_OTP_PER_PREFIX_HOUR", default_value_t = crate::identity::DEFAULT_OTP_PER_PREFIX_HOUR)]
+    pub otp_per_prefix_hour: u32,
+    /// Trailing digits of the E.164 number dropped to form its block (3: blocks of 1,000).
+    #[arg(long, env = "WARUNG_OTP_PREFIX_DROP_DIGITS", default_value_t = crate::identity::DEFAULT_OTP_PREFIX_DROP_DIGITS)]
+    pub otp_prefix_drop_digits: u32,
+    /// OTP codes per hour over the whole service.
+    #[arg(long, env = "WARUNG_OTP_GLOBAL_HOUR", default_value_t = crate::identity::DEFAULT_OTP_GLOBAL_HOUR)]
+    pub otp_global_hour: u32,
+    /// Take the client address from the last X-Forwarded-For entry (only behind a reverse
+    /// proxy that sets it and is the only way in).
+    #[arg(long, env = "WARUNG_TRUST_FORWARDED_FOR")]
+    pub trust_forwarded_for: bool,
     /// Binding token lifetime in seconds.
     #[arg(long, env = "WARUNG_BINDING_TTL_S", default_value_t = 600)]
     pub binding_ttl_s: i64,
@@ -214,6 +230,11 @@ impl Cli {
         c.identity.refresh_ttl_s = serve.refresh_ttl_s.max(1);
         c.identity.otp_ttl_s = serve.otp_ttl_s.max(1);
         c.identity.otp_resend_s = serve.otp_resend_s.max(0);
+        c.identity.otp_per_address_hour = serve.otp_per_address_hour;
+        c.identity.otp_per_prefix_hour = serve.otp_per_prefix_hour;
+        c.identity.otp_prefix_drop_digits = serve.otp_prefix_drop_digits;
+        c.identity.otp_global_hour = serve.otp_global_hour;
+        c.identity.trust_forwarded_for = serve.trust_forwarded_for;
         c.identity.binding_ttl_s = serve.binding_ttl_s.max(1);
         c.identity.pin_iterations = serve.pin_iterations.max(1);
         c.identity.pin_lock_s = serve.pin_lock_s.max(1);

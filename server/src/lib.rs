@@ -366,7 +366,9 @@ pub async fn start(config: Config) -> Result<RunningServer, Error> {
     listener.set_nonblocking(true)?;
     let addr = listener.local_addr()?;
     let handle = axum_server::Handle::new();
-    let service = app.into_make_service();
+    // Connect info carries the TCP peer address to handlers (the per-address OTP limit), on
+    // the plain and the TLS path alike.
+    let service = app.into_make_service_with_connect_info::<SocketAddr>();
     let serve = match &config.tls {
         None => {
             let server = axum_server::from_tcp(listener)?.handle(handle.clone());

@@ -29,7 +29,7 @@ use warung_core::protocol::{CatalogOp, DeviceOp, Page};
         identity::request_otp, identity::verify_otp, identity::refresh, identity::logout,
         identity::me, identity::start_binding, identity::binding_status, identity::list_devices,
         identity::revoke_device, identity::set_pin, identity::verify_pin_handler,
-        identity::enroll_totp, identity::verify_totp_handler,
+        identity::enroll_totp, identity::reset_totp, identity::verify_totp_handler,
         sms::inbound, sms::dev_outbox,
     ),
     components(schemas(

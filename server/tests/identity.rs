@@ -813,7 +813,7 @@ async fn every_user_endpoint_anonymously_and_as_another_user() {
     s.bind(&a).await;
     s.bind(&b).await;
     let (a_binding, _) = s.start_binding(&a).await;
-    let endpoints: [(&str, String); 13] = [
+    let endpoints: [(&str, String); 14] = [
         ("POST", "/v1/auth/logout".into()),
         ("GET", "/v1/me".into()),
         ("POST", "/v1/me/binding".into()),
@@ -824,6 +824,7 @@ async fn every_user_endpoint_anonymously_and_as_another_user() {
         ("POST", "/v1/me/pin/verify".into()),
         ("POST", "/v1/me/totp".into()),
         ("POST", "/v1/me/totp/verify".into()),
+        ("DELETE", "/v1/me/totp".into()),
         ("GET", "/v1/me".into()),
         ("GET", "/v1/me/devices".into()),
         ("POST", "/v1/me/pin/verify".into()),
@@ -1117,7 +1118,7 @@ async fn totp_skew_replay_and_rate_limit() {
         assert_eq!(r.status, 200, "{offset}: {}", r.text);
         assert_eq!(r.body["step"], json!(step));
     }
-    // An accepted step (or an older one) never again (failures 3 and 4).
+    // An accepted step (or an older one) never again; a replay is not a failure.
     check(totp_at(&secret, t + 30))
         .await
         .expect(403, "totp_replayed");
@@ -1125,13 +1126,17 @@ async fn totp_skew_replay_and_rate_limit() {
         .await
         .expect(403, "totp_replayed");
     check("12345".into()).await.expect(422, "invalid_code");
-    // The 5th failure, then even a fresh valid-looking attempt is rate limited.
-    let wrong = if totp_at(&secret, t) == "000000" {
-        "000001"
-    } else {
-        "000000"
-    };
-    check(wrong.into()).await.expect(403, "totp_invalid");
+    // Failures 3 to 5 (codes of no step in the window), then even a fresh valid-looking
+    // attempt is rate limited.
+    let window: Vec<String> = (-1..=1).map(|k| totp_at(&secret, t + 30 * k)).collect();
+    let wrong: Vec<String> = (0..100)
+        .map(|n| format!("{n:06}"))
+        .filter(|c| !window.contains(c))
+        .take(3)
+        .collect();
+    for w in wrong {
+        check(w).await.expect(403, "totp_invalid");
+    }
     let r = check(totp_at(&secret, t + 30)).await;
     r.expect(429, "rate_limited");
     assert!(r.body["error"]["retry_after_s"].as_u64().unwrap() >= 1);
@@ -1233,5 +1238,286 @@ async fn sms_outbox_command_reads_the_database() {
             .await
             .is_err()
     );
+    s.server.shutdown().await;
+}
+
+/// Asks for a login code as a client whose proxy reports it at `forwarded_for`.
+async fn otp_from(s: &Srv, phone: &str, device: &str, forwarded_for: &str) -> Resp {
+    let req = s
+        .http
+        .post(format!("{}/v1/auth/otp", s.url))
+        .header("content-type", "application/json")
+        .header("x-forwarded-for", forwarded_for)
+        .body(json!({"phone": phone, "purpose": "login", "device_id": device}).to_string());
+    s.send(req).await
+}
+
+/// A 429 `rate_limited` whose `retry_after_s` and `Retry-After` agree; returns the seconds.
+#[track_caller]
+fn expect_limited(r: &Resp) -> u64 {
+    r.expect(429, "rate_limited");
+    let retry = r.body["error"]["retry_after_s"].as_u64().unwrap();
+    assert_eq!(
+        r.headers["retry-after"].to_str().unwrap(),
+        retry.to_string(),
+        "{}",
+        r.text
+    );
+    retry
+}
+
+/// Only the limit under test is low.
+fn send_limits(c: &mut warung_server::Config, address: u32, prefix: u32, global: u32) {
+    c.identity.otp_per_address_hour = address;
+    c.identity.otp_per_prefix_hour = prefix;
+    c.identity.otp_global_hour = global;
+}
+
+#[tokio::test]
+async fn otp_address_limit_holds_whatever_the_device_id() {
+    let s = spawn_with(|c| send_limits(c, 3, 1000, 1000)).await;
+    // New number, new block, new device id each time: only the address (127.0.0.1) repeats.
+    for i in 0..3 {
+        let r = s
+            .request_otp(&format!("0812{i}0000000"), "login", &new_device_id())
+            .await;
+        assert_eq!(r.status, 200, "{}", r.text);
+    }
+    // X-Forwarded-For is not trusted by default: a forged one changes nothing.
+    let r = otp_from(&s, "081290000000", &new_device_id(), "198.51.100.7").await;
+    assert!(expect_limited(&r) > 3000);
+    // The refused request sent nothing.
+    let admin = s.server.admin();
+    let sent = admin.dev_sms_outbox(Some("081290000000"), 5).await.unwrap();
+    assert!(sent.is_empty());
+    s.server.shutdown().await;
+
+    // Behind a trusted proxy: the forwarded address counts, an IPv6 /64 as one address.
+    let s = spawn_with(|c| {
+        send_limits(c, 3, 1000, 1000);
+        c.identity.trust_forwarded_for = true;
+    })
+    .await;
+    for i in 0..3 {
+        let r = otp_from(
+            &s,
+            &format!("0812{i}0000000"),
+            &new_device_id(),
+            &format!("2001:db8:7:1::{i}"),
+        )
+        .await;
+        assert_eq!(r.status, 200, "{}", r.text);
+    }
+    let r = otp_from(
+        &s,
+        "081250000000",
+        &new_device_id(),
+        "2001:db8:7:1:ffff:1:2:3",
+    )
+    .await;
+    expect_limited(&r);
+    // What the client writes before the proxy's entry is not believed.
+    let r = otp_from(
+        &s,
+        "081260000000",
+        &new_device_id(),
+        "203.0.113.99, 2001:db8:7:1::9",
+    )
+    .await;
+    expect_limited(&r);
+    // Another /64 and an IPv4 client have budgets of their own.
+    for (i, addr) in ["2001:db8:7:2::1", "203.0.113.5"].iter().enumerate() {
+        let r = otp_from(&s, &format!("0813{i}0000000"), &new_device_id(), addr).await;
+        assert_eq!(r.status, 200, "{addr}: {}", r.text);
+    }
+    s.server.shutdown().await;
+}
+
+#[tokio::test]
+async fn otp_number_block_limit_counts_distinct_numbers() {
+    let s = spawn_with(|c| {
+        send_limits(c, 1000, 3, 1000);
+        c.identity.trust_forwarded_for = true;
+    })
+    .await;
+    // Distinct numbers of one block (+6281234567xxx), each from its own address and device.
+    for i in 0..3 {
+        let r = otp_from(
+            &s,
+            &format!("0812345670{i:02}"),
+            &new_device_id(),
+            &format!("198.51.100.{i}"),
+        )
+        .await;
+        assert_eq!(r.status, 200, "{}", r.text);
+    }
+    let r = otp_from(&s, "081234567999", &new_device_id(), "198.51.100.50").await;
+    assert!(expect_limited(&r) > 3000);
+    // The next block is another budget.
+    let r = otp_from(&s, "081234568000", &new_device_id(), "198.51.100.51").await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    s.server.shutdown().await;
+}
+
+#[tokio::test]
+async fn otp_global_budget_holds_across_addresses_and_blocks() {
+    let s = spawn_with(|c| {
+        send_limits(c, 1000, 1000, 4);
+        c.identity.trust_forwarded_for = true;
+    })
+    .await;
+    for i in 0..4 {
+        let r = otp_from(
+            &s,
+            &format!("0812{i}0000000"),
+            &new_device_id(),
+            &format!("203.0.113.{i}"),
+        )
+        .await;
+        assert_eq!(r.status, 200, "{}", r.text);
+    }
+    let r = otp_from(&s, "081390000000", &new_device_id(), "192.0.2.1").await;
+    assert!(expect_limited(&r) > 3000);
+    let r = otp_from(&s, "081490000000", &new_device_id(), "2001:db8:9::1").await;
+    expect_limited(&r);
+    s.server.shutdown().await;
+}
+
+#[tokio::test]
+async fn totp_replays_do_not_count_toward_the_lock_out() {
+    let s = spawn().await;
+    let p = s.login("081288880002").await;
+    s.bind(&p).await;
+    let r = s.signed(&p, "POST", "/v1/me/totp", None).await;
+    let secret = base32_decode(r.body["secret_base32"].as_str().unwrap()).unwrap();
+    let check = |code: String| {
+        let s = &s;
+        let p = &p;
+        async move {
+            s.signed(
+                p,
+                "POST",
+                "/v1/me/totp/verify",
+                Some(json!({ "code": code })),
+            )
+            .await
+        }
+    };
+    // No waiting for mid-step: the step of `t` and the next are both inside the ±1 window
+    // for the few seconds this test takes.
+    let t = now();
+    let code = totp_at(&secret, t);
+    let r = check(code.clone()).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    // A double tap, many times over (twice the failure limit).
+    for _ in 0..10 {
+        check(code.clone()).await.expect(403, "totp_replayed");
+    }
+    // Not locked out: the next step's code is accepted.
+    let r = check(totp_at(&secret, t + 30)).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.body["step"], json!(t / 30 + 1));
+    s.server.shutdown().await;
+}
+
+#[tokio::test]
+async fn totp_reset_needs_the_pin_and_a_step_up_then_enrols_again() {
+    let s = spawn().await;
+    let p = s.login("081288880003").await;
+    s.bind(&p).await;
+    let r = s
+        .signed(&p, "PUT", "/v1/me/pin", Some(json!({"pin": "739154"})))
+        .await;
+    assert_eq!(r.status, 204, "{}", r.text);
+    let reset = |pin: &str, grant: &str| {
+        let body = json!({"pin": pin, "step_up_challenge_id": grant});
+        let s = &s;
+        let p = &p;
+        async move { s.signed(p, "DELETE", "/v1/me/totp", Some(body)).await }
+    };
+    let check = |secret: Vec<u8>, t: i64| {
+        let s = &s;
+        let p = &p;
+        async move {
+            let code = totp_at(&secret, t);
+            s.signed(
+                p,
+                "POST",
+                "/v1/me/totp/verify",
+                Some(json!({ "code": code })),
+            )
+            .await
+        }
+    };
+    reset("739154", "none")
+        .await
+        .expect(403, "totp_not_enrolled");
+    let r = s.signed(&p, "POST", "/v1/me/totp", None).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let first = base32_decode(r.body["secret_base32"].as_str().unwrap()).unwrap();
+    s.signed(&p, "POST", "/v1/me/totp", None)
+        .await
+        .expect(409, "totp_already_enrolled");
+    let t = now();
+    assert_eq!(check(first.clone(), t).await.status, 200);
+
+    // Unsigned; no grant; a grant for another action.
+    let body = json!({"pin": "739154", "step_up_challenge_id": "none"});
+    s.signed_raw("DELETE", "/v1/me/totp", &p.access, Some(&body), None)
+        .await
+        .expect(401, "signature_required");
+    reset("739154", "none")
+        .await
+        .expect(403, "step_up_required");
+    let (pin_grant, v) = step_up(&s, &p, &step_up_digest("pin.change", &p.user_id)).await;
+    assert_eq!(v.status, 200, "{}", v.text);
+    reset("739154", &pin_grant)
+        .await
+        .expect(403, "step_up_required");
+
+    // The right grant: a wrong PIN is an attempt toward the lock-out and keeps the grant.
+    let digest = step_up_digest(warung_core::protocol::STEP_UP_TOTP_RESET, &p.user_id);
+    let (grant, v) = step_up(&s, &p, &digest).await;
+    assert_eq!(v.status, 200, "{}", v.text);
+    let r = reset("111222", &grant).await;
+    r.expect(403, "pin_incorrect");
+    assert_eq!(r.body["error"]["attempts_left"], 4);
+    reset("12345", &grant).await.expect(422, "invalid_pin");
+    let r = reset("739154", &grant).await;
+    assert_eq!(r.status, 204, "{}", r.text);
+    let me = s.call("GET", "/v1/me", Some(&p.access), None).await;
+    assert_eq!(me.body["totp_enrolled"], false, "{}", me.text);
+    check(first.clone(), t + 30)
+        .await
+        .expect(403, "totp_not_enrolled");
+
+    // Enrol again: a new secret. The grant worked once.
+    let r = s.signed(&p, "POST", "/v1/me/totp", None).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let second = base32_decode(r.body["secret_base32"].as_str().unwrap()).unwrap();
+    assert_ne!(first, second);
+    reset("739154", &grant)
+        .await
+        .expect(403, "step_up_required");
+    // A step accepted under the old secret is not accepted again (invariant 8); the next is.
+    check(second.clone(), t).await.expect(403, "totp_replayed");
+    let r = check(second.clone(), t + 30).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+
+    // A locked PIN refuses the reset, even with the right PIN and a fresh grant.
+    for _ in 0..5 {
+        s.signed(
+            &p,
+            "POST",
+            "/v1/me/pin/verify",
+            Some(json!({"pin": "000111"})),
+        )
+        .await;
+    }
+    let (grant, v) = step_up(&s, &p, &digest).await;
+    assert_eq!(v.status, 200, "{}", v.text);
+    let r = reset("739154", &grant).await;
+    r.expect(423, "pin_locked");
+    assert!(r.headers.get("retry-after").is_some());
     s.server.shutdown().await;
 }

@@ -330,6 +330,18 @@ pub struct TotpCheck {
     pub code: String,
 }
 
+/// `DELETE /v1/me/totp`: removes the soft token after a lost enrolment answer, so the user
+/// can enrol again. Needs the PIN and a step-up OTP bound to
+/// `step_up_digest("totp.reset", user_id)`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct TotpReset {
+    pub pin: String,
+    /// A verified step-up challenge for [`STEP_UP_TOTP_RESET`] (see [`StepUpGrant`]).
+    pub step_up_challenge_id: String,
+}
+
 /// An accepted TOTP code (a wrong or replayed one is 403 `totp_invalid` / `totp_replayed`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -369,6 +381,8 @@ pub struct InboundSmsResult {
 
 /// The step-up action of a PIN change (see [`step_up_text`]).
 pub const STEP_UP_PIN_CHANGE: &str = "pin.change";
+/// The step-up action of a TOTP reset (see [`step_up_text`]; subject: the user id).
+pub const STEP_UP_TOTP_RESET: &str = "totp.reset";
 
 /// Exactly `n` ASCII digits (`٣` and `３` are digits to Unicode, not to a keypad).
 pub fn is_ascii_digits(s: &str, n: usize) -> bool {

@@ -94,8 +94,14 @@ fn session_body(
 /// Send an SMS OTP.
 ///
 /// Register and login behave alike (the phone is verified either way). A step-up code needs
-/// the caller's access token, the caller's own phone and `tx_digest`. Limits: one code per
-/// phone per 30 s, 5 per phone and 10 per device per hour.
+/// the caller's access token, the caller's own phone and `tx_digest`.
+///
+/// Send limits (defaults; each configurable, each a 429 `rate_limited` with `retry_after_s`
+/// and `Retry-After`): one code per phone per 30 s; per hour 5 per phone, 10 per device id,
+/// 30 per client address (an IPv4 address, an IPv6 /64; the TCP peer, or the last
+/// `X-Forwarded-For` entry only when the server is told to trust a proxy), 10 per block of
+/// 1,000 numbers (the E.164 number without its last 3 digits) and 1,000 over the whole
+/// service. Changing the device id resets none of the address, block or global counts.
 #[utoipa::path(post, path = "/v1/auth/otp", tag = "identity", request_body = OtpRequest,
     security((), ("access_token" = [])),
     responses(
@@ -103,7 +109,8 @@ fn session_body(
         (status = 401, description = "Step-up without a valid access token (`unauthorized`, `token_expired`, `session_revoked`)", body = ApiError),
         (status = 403, description = "Step-up for another phone (`forbidden`) or from another device than the session's (`device_mismatch`)", body = ApiError),
         (status = 422, description = "Invalid phone (`invalid_phone`), device id or tx_digest (`invalid_data`)", body = ApiError),
-        (status = 429, description = "Cool-down or hourly limit (`rate_limited`, `retry_after_s`, `Retry-After`)", body = ApiError),
+        (status = 429, description = "Cool-down, or an hourly limit per phone, device, client address, number block or the global budget (`rate_limited`, `retry_after_s`, `Retry-After` header)", body = ApiError,
+            headers(("Retry-After" = u64, description = "Seconds until a code may be requested"))),
         (status = 503, description = "The SMS gateway failed (`sms_unavailable`); no challenge was kept", body = ApiError),
     ))]
 pub async fn request_otp(
@@ -140,6 +147,13 @@ pub async fn request_otp(
         (None, None)
     };
     let config = &state.identity;
+    // Keyed by what the caller cannot invent: the address it connects from.
+    let peer = parts
+        .extensions
+        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+        .map(|c| c.0);
+    let client = client_ip(peer, &parts.headers, config.trust_forwarded_for)
+        .map_or_else(|| "unknown".to_owned(), client_key);
     let id = uuid::Uuid::now_v7().to_string();
     let code = new_otp_code();
     let created = state
@@ -149,6 +163,8 @@ pub async fn request_otp(
             phone: phone.clone(),
             purpose: req.purpose,
             device_id: req.device_id.clone(),
+            client_key: client,
+            phone_prefix: phone_prefix(&phone, config.otp_prefix_drop_digits),
             user_id,
             tx_digest,
             code_hash: otp_code_hash(&id, &code),
@@ -157,6 +173,9 @@ pub async fn request_otp(
             resend_s: config.otp_resend_s,
             per_phone_hour: config.otp_per_phone_hour,
             per_device_hour: config.otp_per_device_hour,
+            per_address_hour: config.otp_per_address_hour,
+            per_prefix_hour: config.otp_per_prefix_hour,
+            global_hour: config.otp_global_hour,
         })
         .await?;
     let (expires_at, resend_after) = match created {
@@ -651,7 +670,7 @@ pub async fn verify_pin_handler(
         (status = 200, description = "The secret and its otpauth URI", body = TotpEnrollment),
         (status = 401, description = "No valid access token or signature", body = ApiError),
         (status = 403, description = "`device_not_bound`, `device_mismatch`", body = ApiError),
-        (status = 409, description = "Enrolled already (`totp_already_enrolled`)", body = ApiError),
+        (status = 409, description = "Enrolled already (`totp_already_enrolled`; DELETE /v1/me/totp resets it)", body = ApiError),
     ))]
 pub async fn enroll_totp(
     State(state): State<AppState>,
@@ -682,17 +701,85 @@ pub async fn enroll_totp(
     }))
 }
 
+/// Remove the TOTP soft token (signed), e.g. after its enrolment answer was lost, so that
+/// `POST /v1/me/totp` works again. Needs the PIN (a wrong one counts toward the PIN lock-out)
+/// and a verified step-up OTP bound to `sha256("totp.reset\n" + user_id)`, used up by the
+/// reset. A step accepted before the reset is never accepted again.
+#[utoipa::path(delete, path = "/v1/me/totp", tag = "identity", request_body = warung_core::protocol::TotpReset,
+    security(("access_token" = [], "device_signature" = [])),
+    responses(
+        (status = 204, description = "The soft token is removed; enrol again with POST /v1/me/totp"),
+        (status = 401, description = "No valid access token or signature", body = ApiError),
+        (status = 403, description = "`step_up_required`, `pin_incorrect` (with `attempts_left`), `pin_not_set`, `totp_not_enrolled`, `device_not_bound`, `device_mismatch`", body = ApiError),
+        (status = 422, description = "Not 6 ASCII digits (`invalid_pin`)", body = ApiError),
+        (status = 423, description = "Locked after too many wrong PINs (`pin_locked`, `retry_after_s`)", body = ApiError),
+    ))]
+pub async fn reset_totp(
+    State(state): State<AppState>,
+    SignedJson(session, req): SignedJson<warung_core::protocol::TotpReset>,
+) -> Result<StatusCode, ApiFailure> {
+    let not_enrolled = || ApiFailure::forbidden("totp_not_enrolled", "no soft token to reset");
+    let step_up_required = || {
+        ApiFailure::forbidden(
+            "step_up_required",
+            "resetting the soft token needs a verified step-up OTP for totp.reset",
+        )
+    };
+    if state
+        .store
+        .totp_secret(session.user_id.clone())
+        .await?
+        .is_none()
+    {
+        return Err(not_enrolled());
+    }
+    let digest = totp_reset_digest(&session.user_id);
+    // The grant first, as for a PIN change: no PIN guess without a fresh SMS code.
+    if !state
+        .store
+        .step_up_valid(
+            session.user_id.clone(),
+            req.step_up_challenge_id.clone(),
+            digest.clone(),
+            now_unix(),
+        )
+        .await?
+    {
+        return Err(step_up_required());
+    }
+    check_pin(&state, &session.user_id, &req.pin).await?;
+    match state
+        .store
+        .totp_reset(TotpReset {
+            user_id: session.user_id.clone(),
+            challenge_id: req.step_up_challenge_id,
+            tx_digest: digest,
+            now: now_unix(),
+        })
+        .await?
+    {
+        TotpResetOutcome::Reset => {
+            tracing::info!(user = %session.user_id, "TOTP soft token reset");
+            Ok(StatusCode::NO_CONTENT)
+        }
+        TotpResetOutcome::NotEnrolled => Err(not_enrolled()),
+        // Another request used the grant between the check above and here.
+        TotpResetOutcome::StepUpRequired => Err(step_up_required()),
+    }
+}
+
 /// The issuer shown by authenticator apps.
 pub const TOTP_ISSUER: &str = "Warung";
 
-/// Check a TOTP code (signed): ±1 step; a step accepted before is refused; 5 failures per
-/// 5 minutes rate-limit the user.
+/// Check a TOTP code (signed): ±1 step; a step accepted before is refused (`totp_replayed`,
+/// not counted as a failure: a double tap is not a guess); 5 failures per 5 minutes
+/// rate-limit the user.
 #[utoipa::path(post, path = "/v1/me/totp/verify", tag = "identity", request_body = TotpCheck,
     security(("access_token" = [], "device_signature" = [])),
     responses(
         (status = 200, description = "Accepted", body = TotpVerified),
         (status = 401, description = "No valid access token or signature", body = ApiError),
-        (status = 403, description = "`totp_invalid`, `totp_replayed`, `totp_not_enrolled`, `device_not_bound`, `device_mismatch`", body = ApiError),
+        (status = 403, description = "`totp_invalid` (counts as a failure), `totp_replayed` (a step accepted before; not a failure), `totp_not_enrolled`, `device_not_bound`, `device_mismatch`", body = ApiError),
         (status = 422, description = "Not 6 ASCII digits (`invalid_code`)", body = ApiError),
         (status = 429, description = "Too many failures (`rate_limited`, `retry_after_s`)", body = ApiError),
     ))]

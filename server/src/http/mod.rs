@@ -103,7 +103,10 @@ pub fn router(state: AppState, limits: HttpLimits) -> Router {
         )
         .route("/v1/me/pin", put(identity::set_pin))
         .route("/v1/me/pin/verify", post(identity::verify_pin_handler))
-        .route("/v1/me/totp", post(identity::enroll_totp))
+        .route(
+            "/v1/me/totp",
+            post(identity::enroll_totp).delete(identity::reset_totp),
+        )
         .route("/v1/me/totp/verify", post(identity::verify_totp_handler))
         .route("/v1/sms/inbound", post(sms::inbound))
         .route("/v1/dev/sms", get(sms::dev_outbox))

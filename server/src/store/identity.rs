@@ -9,13 +9,19 @@
 use super::StoreFuture;
 use warung_core::protocol::{BindingStatus, DeviceSummary, OtpPurpose};
 
-/// A new OTP challenge and the limits it must respect (checked atomically with the insert).
+/// A new OTP challenge and the limits it must respect (checked atomically with the insert:
+/// every counter is a count of challenge rows, read in the same write transaction that
+/// inserts the new row, so concurrent requests and several server processes agree).
 #[derive(Debug, Clone)]
 pub struct NewOtp {
     pub id: String,
     pub phone: String,
     pub purpose: OtpPurpose,
     pub device_id: String,
+    /// The client address group (`identity::client_key`), or `unknown`.
+    pub client_key: String,
+    /// The number block (`identity::phone_prefix`).
+    pub phone_prefix: String,
     pub user_id: Option<String>,
     pub tx_digest: Option<String>,
     pub code_hash: [u8; 32],
@@ -24,6 +30,9 @@ pub struct NewOtp {
     pub resend_s: i64,
     pub per_phone_hour: u32,
     pub per_device_hour: u32,
+    pub per_address_hour: u32,
+    pub per_prefix_hour: u32,
+    pub global_hour: u32,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -200,6 +209,24 @@ pub enum PinUpdated {
     StepUpRequired,
 }
 
+/// A TOTP reset: the step-up grant it consumes (bound to `identity::totp_reset_digest`).
+#[derive(Debug, Clone)]
+pub struct TotpReset {
+    pub user_id: String,
+    pub challenge_id: String,
+    pub tx_digest: String,
+    pub now: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TotpResetOutcome {
+    /// The secret is gone; the user may enrol again.
+    Reset,
+    NotEnrolled,
+    /// The grant is not (or no longer) valid for this reset.
+    StepUpRequired,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum TotpOutcome {
     Accepted { step: u64 },
@@ -300,7 +327,12 @@ pub trait IdentityStore: Send + Sync + 'static {
     fn totp_enroll(&self, user_id: String, secret: Vec<u8>) -> StoreFuture<'_, bool>;
     /// The TOTP secret, when enrolled.
     fn totp_secret(&self, user_id: String) -> StoreFuture<'_, Option<Vec<u8>>>;
+    /// Records a TOTP check: an accepted step, or a failure toward the rate limit. A replay
+    /// (a step accepted before) is refused without counting as a failure.
     fn totp_record(&self, attempt: TotpAttempt) -> StoreFuture<'_, TotpOutcome>;
+    /// Consumes the step-up grant and removes the TOTP secret, in one transaction. The last
+    /// accepted step stays, so no step is ever accepted twice for the user (invariant 8).
+    fn totp_reset(&self, reset: TotpReset) -> StoreFuture<'_, TotpResetOutcome>;
     fn dev_sms_insert(
         &self,
         to: String,

@@ -32,24 +32,54 @@ fn otp_create(c: &Connection, o: &NewOtp) -> Result<OtpCreated, StoreError> {
             reason: "resend_cooldown",
         });
     }
-    for (sql, key, limit, reason) in [
+    // Hourly limits. Atomic on SQLite: this runs as one writer job inside a `BEGIN IMMEDIATE`
+    // transaction (writer.rs), which takes the database's write lock before the counts are
+    // read, so no other request, in this process or another, inserts between a count and the
+    // insert below. PostgreSQL (a later issue) needs the same guarantee explicitly: take a
+    // row lock on a per-key counter row (`SELECT … FOR UPDATE`) or an advisory lock per key,
+    // or make the insert conditional (`INSERT … SELECT … WHERE (SELECT count(*) …) < limit`)
+    // under SERIALIZABLE.
+    let limits: [(&str, Option<&str>, u32, &str); 5] = [
         (
             "SELECT count(*), min(created_at) FROM otp_challenge WHERE phone = ?1 AND created_at > ?2",
-            &o.phone,
+            Some(&o.phone),
             o.per_phone_hour,
             "phone_hourly_limit",
         ),
         (
             "SELECT count(*), min(created_at) FROM otp_challenge WHERE device_id = ?1 AND created_at > ?2",
-            &o.device_id,
+            Some(&o.device_id),
             o.per_device_hour,
             "device_hourly_limit",
         ),
-    ] {
+        // Per client address group (index otp_by_client).
+        (
+            "SELECT count(*), min(created_at) FROM otp_challenge WHERE client_key = ?1 AND created_at > ?2",
+            Some(&o.client_key),
+            o.per_address_hour,
+            "address_hourly_limit",
+        ),
+        // Per block of numbers (index otp_by_prefix).
+        (
+            "SELECT count(*), min(created_at) FROM otp_challenge WHERE phone_prefix = ?1 AND created_at > ?2",
+            Some(&o.phone_prefix),
+            o.per_prefix_hour,
+            "prefix_hourly_limit",
+        ),
+        // The global budget (index otp_by_time); ?1 is unused.
+        (
+            "SELECT count(*), min(created_at) FROM otp_challenge WHERE ?1 IS NULL AND created_at > ?2",
+            None,
+            o.global_hour,
+            "global_hourly_limit",
+        ),
+    ];
+    for (sql, key, limit, reason) in limits {
         let (count, oldest): (i64, Option<i64>) = c
             .prepare_cached(sql)?
             .query_row(params![key, hour_ago], |r| Ok((r.get(0)?, r.get(1)?)))?;
         if count >= i64::from(limit) {
+            // The window frees a slot when its oldest send turns an hour old.
             let retry = oldest.map_or(3600, |t| (t + 3600 - o.now).max(1));
             return Ok(OtpCreated::RateLimited {
                 retry_after_s: retry as u64,
@@ -59,8 +89,8 @@ fn otp_create(c: &Connection, o: &NewOtp) -> Result<OtpCreated, StoreError> {
     }
     let expires_at = o.now + o.ttl_s;
     c.prepare_cached(
-        "INSERT INTO otp_challenge (id, phone, purpose, device_id, user_id, tx_digest, code_hash, created_at, expires_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+        "INSERT INTO otp_challenge (id, phone, purpose, device_id, user_id, tx_digest, code_hash, created_at, expires_at, client_key, phone_prefix)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
     )?
     .execute(params![
         o.id,
@@ -71,7 +101,9 @@ fn otp_create(c: &Connection, o: &NewOtp) -> Result<OtpCreated, StoreError> {
         o.tx_digest,
         &o.code_hash[..],
         o.now,
-        expires_at
+        expires_at,
+        o.client_key,
+        o.phone_prefix
     ])?;
     Ok(OtpCreated::Created {
         expires_at,
@@ -567,6 +599,10 @@ fn totp_record(c: &Connection, a: &TotpAttempt) -> Result<TotpOutcome, StoreErro
             c.prepare_cached("UPDATE user_account SET totp_last_step = ?2 WHERE id = ?1")?
                 .execute(params![a.user_id, *step as i64])?;
         }
+        // A replay is the right code sent twice (a double tap, a retried request), not a
+        // guess: refused, but it must not push the user toward the lock-out. Guessing gains
+        // nothing from this: only a code that matches the secret can be a replay.
+        TotpOutcome::Replayed => {}
         _ => {
             c.prepare_cached(
                 "UPDATE user_account SET totp_failures = ?2, totp_window_start = ?3 WHERE id = ?1",
@@ -579,6 +615,31 @@ fn totp_record(c: &Connection, a: &TotpAttempt) -> Result<TotpOutcome, StoreErro
         }
     }
     Ok(outcome)
+}
+
+fn totp_reset(c: &Connection, r: &TotpReset) -> Result<TotpResetOutcome, StoreError> {
+    let enrolled: bool = c
+        .prepare_cached("SELECT totp_secret IS NOT NULL FROM user_account WHERE id = ?1")?
+        .query_row([&r.user_id], |row| row.get(0))
+        .optional()?
+        .ok_or_else(|| StoreError::NotFound("no such user".into()))?;
+    if !enrolled {
+        return Ok(TotpResetOutcome::NotEnrolled);
+    }
+    // The grant is checked and consumed in this same transaction: used once, even by two
+    // concurrent resets.
+    if !step_up_valid(c, &r.user_id, &r.challenge_id, &r.tx_digest, r.now)? {
+        return Ok(TotpResetOutcome::StepUpRequired);
+    }
+    c.prepare_cached("UPDATE otp_challenge SET consumed_at = ?2 WHERE id = ?1")?
+        .execute(params![r.challenge_id, r.now])?;
+    // totp_last_step stays: a step accepted under the old secret is not accepted again.
+    c.prepare_cached(
+        "UPDATE user_account SET totp_secret = NULL, totp_failures = 0, totp_window_start = NULL
+         WHERE id = ?1",
+    )?
+    .execute([&r.user_id])?;
+    Ok(TotpResetOutcome::Reset)
 }
 
 impl IdentityStore for SqliteStore {
@@ -872,10 +933,11 @@ impl IdentityStore for SqliteStore {
     }
 
     fn totp_enroll(&self, user_id: String, secret: Vec<u8>) -> StoreFuture<'_, bool> {
+        // totp_last_step survives a reset and a new enrolment: invariant 8 is per user.
         Box::pin(self.writer.write(move |c| {
             let n = c
                 .prepare_cached(
-                    "UPDATE user_account SET totp_secret = ?2, totp_last_step = NULL, totp_failures = 0,
+                    "UPDATE user_account SET totp_secret = ?2, totp_failures = 0,
                      totp_window_start = NULL WHERE id = ?1 AND totp_secret IS NULL",
                 )?
                 .execute(params![user_id, secret])?;
@@ -896,6 +958,10 @@ impl IdentityStore for SqliteStore {
 
     fn totp_record(&self, attempt: TotpAttempt) -> StoreFuture<'_, TotpOutcome> {
         Box::pin(self.writer.write(move |c| totp_record(c, &attempt)))
+    }
+
+    fn totp_reset(&self, reset: TotpReset) -> StoreFuture<'_, TotpResetOutcome> {
+        Box::pin(self.writer.write(move |c| totp_reset(c, &reset)))
     }
 
     fn dev_sms_insert(

@@ -33,6 +33,7 @@ use writer::Writer;
 const MIGRATIONS: &[&str] = &[
     include_str!("../../../migrations/0001_init.sql"),
     include_str!("../../../migrations/0002_identity.sql"),
+    include_str!("../../../migrations/0003_otp_send_limits.sql"),
 ];
 
 const READERS: usize = 4;
