@@ -17,12 +17,15 @@ start_sync_server() {
   # The resend cool-down is per phone across purposes: 3 s instead of 30 s lets a test ask for
   # a step-up code soon after its sign-in code (and still see RateLimited when it asks twice).
   WARUNG_TEST_OTP_RESEND_S=3
+  # Every test asks from 127.0.0.1 for numbers of one block (newPhone counts up): the per-address
+  # and per-block send limits are raised here, not in the server's defaults.
   export WARUNG_TEST_SMS_SECRET WARUNG_TEST_DEV_TOKEN WARUNG_TEST_SHORT_CODE WARUNG_TEST_OTP_RESEND_S
   # Secrets through the environment, not argv (visible in ps); the flags read these variables.
   WARUNG_SMS_INBOUND_SECRET="$WARUNG_TEST_SMS_SECRET" WARUNG_DEV_TOKEN="$WARUNG_TEST_DEV_TOKEN" \
     target/debug/warung-server --listen 127.0.0.1:0 --data-dir "$SERVER_DIR/data" --demo \
     --sms-gateway dev --sms-short-code "$WARUNG_TEST_SHORT_CODE" --pin-iterations 10000 \
     --otp-resend-s "$WARUNG_TEST_OTP_RESEND_S" \
+    --otp-per-address-hour 10000 --otp-per-prefix-hour 10000 \
     >"$SERVER_DIR/stdout" 2>"$SERVER_DIR/server.log" &
   SERVER_PID=$!
   local url="" i

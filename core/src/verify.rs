@@ -91,6 +91,8 @@ pub struct SignedIn {
 pub enum StepUpAction {
     /// Changing the PIN ([`SyncClient::change_pin`]).
     PinChange,
+    /// Removing the TOTP soft token ([`SyncClient::reset_totp`]).
+    TotpReset,
 }
 
 impl StepUpAction {
@@ -98,6 +100,7 @@ impl StepUpAction {
     pub fn name(self) -> &'static str {
         match self {
             StepUpAction::PinChange => crate::protocol::STEP_UP_PIN_CHANGE,
+            StepUpAction::TotpReset => crate::protocol::STEP_UP_TOTP_RESET,
         }
     }
 
@@ -810,6 +813,22 @@ impl SyncClient {
         })
     }
 
+    /// Removes the TOTP soft token on the server (signed; the PIN plus a verified step-up for
+    /// [`StepUpAction::TotpReset`], else [`Error::StepUpRequired`]), then its secret here, so
+    /// [`SyncClient::enroll_totp`] works again. A wrong PIN is [`Error::PinIncorrect`] and
+    /// counts toward the PIN lock-out.
+    pub async fn reset_totp(&self, pin: &str, step_up_challenge_id: &str) -> Result<()> {
+        check_pin_format(pin)?;
+        let body = crate::protocol::TotpReset {
+            pin: pin.to_string(),
+            step_up_challenge_id: step_up_challenge_id.to_string(),
+        };
+        let call =
+            Call::new(Method::DELETE, "/v1/me/totp", Auth::Signed, Retry::Unsent).json(&body)?;
+        self.call(call).await?;
+        remove(self.storage(), TOTP_KEY)
+    }
+
     /// The soft token's code at `unix_time`, offline (no request, no session needed).
     /// [`Error::TotpNotEnrolled`] when this installation holds no secret (for the signed-in
     /// user).
@@ -1455,6 +1474,14 @@ mod tests {
         assert_ne!(
             StepUpAction::PinChange.digest("u-1"),
             StepUpAction::PinChange.digest("u-2")
+        );
+        assert_eq!(
+            StepUpAction::TotpReset.digest("u-1"),
+            sha256_hex(b"totp.reset\nu-1")
+        );
+        assert_ne!(
+            StepUpAction::TotpReset.digest("u-1"),
+            StepUpAction::PinChange.digest("u-1")
         );
     }
 

@@ -70,8 +70,12 @@ MERCHANT_KEY=$("$SERVER" merchant create --name "Schemathesis Shop" --kind shop 
 # The inbound SMS webhook and the dev outbox exist only when configured; the dev outbox is how
 # this script signs a user in (the OTP's SMS) for the access_token scheme.
 DEV_TOKEN=st-dev-$RANDOM$RANDOM
+# Every request comes from 127.0.0.1: the per-address, per-block and global OTP send limits are
+# raised so that generated cases keep reaching the code paths behind them (the limits
+# themselves are tested in server/tests/identity.rs; their 429 stays documented).
 WARUNG_LOG=${WARUNG_LOG:-warn} "$SERVER" --listen 127.0.0.1:0 --data-dir "$DATA" --demo \
   --sms-inbound-secret "st-inbound-$RANDOM$RANDOM" --dev-token "$DEV_TOKEN" \
+  --otp-per-address-hour 100000 --otp-per-prefix-hour 100000 --otp-global-hour 100000 \
   >"$WORK/server.out" 2>>"$WORK/server.log" &
 SERVER_PID=$!
 ADDR=""

@@ -289,6 +289,57 @@ fn the_whole_journey_through_the_core_client() {
         let report = phone.sync.sync_now(&CancelFlag::new()).await.unwrap();
         assert!(report.catalog_ops > 0);
 
+        // A lost enrolment answer: reset needs the PIN and a totp.reset step-up, removes the
+        // secret here too, and enrolment works again.
+        assert!(matches!(
+            phone.sync.enroll_totp().await,
+            Err(Error::TotpAlreadyEnrolled)
+        ));
+        assert!(matches!(
+            phone.sync.reset_totp("314159", "no-such-challenge").await,
+            Err(Error::StepUpRequired)
+        ));
+        let challenge = loop {
+            match phone.sync.request_step_up(StepUpAction::TotpReset).await {
+                // Only the 1 s resend cool-down of this server can be in the way.
+                Err(Error::RateLimited { retry_after_s }) if retry_after_s <= 1 => {
+                    tokio::time::sleep(Duration::from_secs(1)).await
+                }
+                other => break other.unwrap(),
+            }
+        };
+        let code = server
+            .admin()
+            .latest_dev_otp(&challenge.phone)
+            .await
+            .unwrap()
+            .unwrap();
+        let grant = phone
+            .sync
+            .verify_step_up(&challenge.challenge_id, &code)
+            .await
+            .unwrap();
+        assert!(matches!(
+            phone.sync.reset_totp("999999", &grant.challenge_id).await,
+            Err(Error::PinIncorrect { .. })
+        ));
+        assert!(
+            phone.sync.totp_code(now).is_ok(),
+            "a refused reset keeps the secret"
+        );
+        phone
+            .sync
+            .reset_totp("314159", &grant.challenge_id)
+            .await
+            .unwrap();
+        assert_eq!(phone.sync.totp_code(now), Err(Error::TotpNotEnrolled));
+        assert!(!phone.sync.account().await.unwrap().totp_enrolled);
+        phone.sync.enroll_totp().await.unwrap();
+        assert!(matches!(
+            phone.sync.reset_totp("314159", &grant.challenge_id).await,
+            Err(Error::StepUpRequired)
+        ));
+
         phone.sync.logout().await.unwrap();
         assert!(!phone.sync.is_signed_in().unwrap());
         assert!(matches!(
