@@ -1635,12 +1635,15 @@ impl From<SmsLanguage> for wire::SmsLanguage {
 pub enum StepUpAction {
     /// Changing the PIN (`change_pin`).
     PinChange,
+    /// Removing the TOTP soft token (`reset_totp`).
+    TotpReset,
 }
 
 impl From<StepUpAction> for core_verify::StepUpAction {
     fn from(a: StepUpAction) -> Self {
         match a {
             StepUpAction::PinChange => core_verify::StepUpAction::PinChange,
+            StepUpAction::TotpReset => core_verify::StepUpAction::TotpReset,
         }
     }
 }
@@ -2324,6 +2327,22 @@ impl Warung {
     pub async fn enroll_totp(&self, cancel: Option<Arc<CancelToken>>) -> Result<TotpEnrollment> {
         self.identity(cancel, |c, _| async move {
             c.enroll_totp().await.map(Into::into)
+        })
+        .await
+    }
+
+    /// Removes the TOTP soft token (signed): the PIN plus a verified step-up for
+    /// `StepUpAction.TotpReset` (else `StepUpRequired`; a wrong PIN is `PinIncorrect` and
+    /// counts toward the lock-out). The secret leaves secure storage; `enroll_totp` works again.
+    #[uniffi::method(default(cancel = None))]
+    pub async fn reset_totp(
+        &self,
+        pin: String,
+        step_up_challenge_id: String,
+        cancel: Option<Arc<CancelToken>>,
+    ) -> Result<()> {
+        self.identity(cancel, move |c, _| async move {
+            c.reset_totp(&pin, &step_up_challenge_id).await
         })
         .await
     }

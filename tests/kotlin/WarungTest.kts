@@ -804,6 +804,31 @@ test("identity: the full flow — OTP, SIM binding by SMS, PIN, TOTP, devices, l
     expectThrows<WarungException.NotSignedIn> { runBlocking { p.account() } }
 }
 
+test("identity: TOTP reset with the PIN and a step-up code, then enrol again") {
+    val p = syncProfile("totp-reset")
+    val phone = newPhone()
+    signIn(p, phone)
+    bind(p, phone)
+    runBlocking { p.setPin("482916") }
+    runBlocking { p.enrollTotp() }
+    // The enrolment answer was lost: enrolling again is refused until a reset.
+    expectThrows<WarungException.TotpAlreadyEnrolled> { runBlocking { p.enrollTotp() } }
+    expectThrows<WarungException.StepUpRequired> { runBlocking { p.resetTotp("482916", "no-such-challenge") } }
+    Thread.sleep(resendSeconds * 1000 + 500) // the per-phone resend cool-down
+    val c = runBlocking { p.requestStepUp(StepUpAction.TOTP_RESET) }
+    val grant = runBlocking { p.verifyStepUp(c.challengeId, smsCode(phone.second)) }
+    val wrong = expectThrows<WarungException.PinIncorrect> { runBlocking { p.resetTotp("000001", grant.challengeId) } }
+    check(wrong.message!!.contains("4 attempts left")) { "message: ${wrong.message}" }
+    p.totpCode() // a refused reset keeps the secret
+    runBlocking { p.resetTotp("482916", grant.challengeId) }
+    expectThrows<WarungException.TotpNotEnrolled> { p.totpCode() }
+    check(!runBlocking { p.account() }.totpEnrolled)
+    val e = runBlocking { p.enrollTotp() }
+    check(e.otpauthUri.startsWith("otpauth://totp/")) { "$e" }
+    // The grant was used up by the reset.
+    expectThrows<WarungException.StepUpRequired> { runBlocking { p.resetTotp("482916", grant.challengeId) } }
+}
+
 test("identity: step-up PIN change; a second device signs in and is revoked") {
     val p = syncProfile("stepup")
     val phone = newPhone()
