@@ -176,6 +176,16 @@ pub enum TotpAction {
         #[command(flatten)]
         server: ServerArg,
     },
+    /// Remove the soft token (e.g. its enrolment answer was lost): the PIN plus a one-time
+    /// SMS code; then `totp enroll` works again.
+    Reset {
+        #[command(flatten)]
+        server: ServerArg,
+        #[command(flatten)]
+        pin: PinArg,
+        #[command(flatten)]
+        code: CodeArgs,
+    },
 }
 
 // -- errors --------------------------------------------------------------------------------
@@ -211,6 +221,9 @@ pub fn explain(e: CoreError) -> Box<dyn std::error::Error> {
         CoreError::DeviceNotBound => format!("{e}: run `warung device bind`"),
         CoreError::PinNotSet => format!("{e}: run `warung pin set`"),
         CoreError::TotpNotEnrolled => format!("{e}: run `warung totp enroll`"),
+        CoreError::TotpAlreadyEnrolled => {
+            format!("{e}: if its secret was lost, `warung totp reset` (PIN + SMS code) first")
+        }
         CoreError::TotpRejected { code } => match code.as_str() {
             "totp_invalid" => "TOTP code refused: wrong code".into(),
             "totp_replayed" => {
@@ -835,6 +848,33 @@ pub fn totp(ctx: &Ctx, action: TotpAction) -> CliResult {
                 .block_on(ctx.client.confirm_totp(&code))
                 .map_err(explain)?;
             println!("TOTP code {code} accepted by the server (time step {step})");
+        }
+        TotpAction::Reset { pin, code, .. } => {
+            let pin = match pin.pin {
+                Some(p) => p,
+                None => prompt_secret("PIN: ")?,
+            };
+            // A malformed PIN is refused before an SMS goes out.
+            if !warung_core::protocol::is_ascii_digits(&pin, warung_core::protocol::PIN_DIGITS) {
+                return Err(explain(CoreError::InvalidPin));
+            }
+            let source = CodeSource::from_args(&ctx.server, code)?;
+            let phone = ctx.phone()?;
+            let client = &ctx.client;
+            println!("confirming the soft token reset with a one-time SMS code");
+            let challenge_id = otp_round(
+                &ctx.rt,
+                &source,
+                &phone,
+                async || client.request_step_up(StepUpAction::TotpReset).await,
+                async |id: String, code: String| {
+                    client.verify_step_up(&id, &code).await.map(|_| id)
+                },
+            )?;
+            ctx.rt
+                .block_on(client.reset_totp(&pin, &challenge_id))
+                .map_err(explain)?;
+            println!("TOTP soft token removed; run `warung totp enroll` to enrol again");
         }
     }
     Ok(())

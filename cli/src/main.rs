@@ -236,7 +236,8 @@ fn run(cli: Cli) -> CliResult {
             let server = match &action {
                 identity::TotpAction::Enroll { server, .. }
                 | identity::TotpAction::Code { server }
-                | identity::TotpAction::Verify { server, .. } => server.clone(),
+                | identity::TotpAction::Verify { server, .. }
+                | identity::TotpAction::Reset { server, .. } => server.clone(),
             };
             identity::totp(&ctx(&server)?, action)?
         }

@@ -419,6 +419,7 @@ fn identity_commands_sign_in_bind_pin_and_totp() {
         &["pin", "change", "--old-pin", "240517", "--pin", "907153"],
         &dev,
     ));
+    let changed = std::time::Instant::now();
     assert!(change.contains("the phone received"), "{change}");
     assert!(change.contains("PIN changed"), "{change}");
     assert!(fails(&go(&["pin", "verify", "--pin", "240517"], &[])).contains("wrong PIN"));
@@ -456,6 +457,20 @@ fn identity_commands_sign_in_bind_pin_and_totp() {
     assert!(err.contains("refused"), "{err}");
     let err = fails(&go(&["totp", "verify", "12x"], &[]));
     assert!(err.contains("6 to 8 digits"), "{err}");
+    // A lost enrolment answer: `totp reset` (PIN + step-up code, after the cool-down), then
+    // enrolment works again.
+    let err = fails(&go(&["totp", "reset", "--pin", "12x"], &dev));
+    assert!(err.contains("exactly 6 digits"), "{err}");
+    if let Some(rest) = std::time::Duration::from_secs(5).checked_sub(changed.elapsed()) {
+        std::thread::sleep(rest);
+    }
+    let reset = ok(&go(&["totp", "reset", "--pin", "907153"], &dev));
+    assert!(reset.contains("the phone received"), "{reset}");
+    assert!(reset.contains("soft token removed"), "{reset}");
+    let err = fails(&go(&["totp", "code"], &[]));
+    assert!(err.contains("warung totp enroll"), "{err}");
+    let enrol = ok(&go(&["totp", "enroll", "--no-qr"], &[]));
+    assert!(enrol.contains("otpauth://totp/"), "{enrol}");
 
     // Devices: this one, bound; an unknown id is refused.
     let list = ok(&go(&["device", "list"], &[]));
