@@ -976,6 +976,37 @@ await test("identity: the full flow — OTP, SIM binding by SMS, PIN, TOTP, devi
     try await expectCase("NotSignedIn") { _ = try await p.account() }
 }
 
+await test("identity: TOTP reset with the PIN and a step-up code, then enrol again") {
+    let p = try syncProfile("totp-reset")
+    let phone = newPhone()
+    _ = try await signIn(p, phone)
+    try await bind(p, phone)
+    try await p.setPin(pin: "482916")
+    _ = try await p.enrollTotp()
+    // The enrolment answer was lost: enrolling again is refused until a reset.
+    try await expectCase("TotpAlreadyEnrolled") { _ = try await p.enrollTotp() }
+    try await expectCase("StepUpRequired") {
+        try await p.resetTotp(pin: "482916", stepUpChallengeId: "no-such-challenge")
+    }
+    try await Task.sleep(nanoseconds: UInt64((resendSeconds + 0.5) * 1e9)) // the per-phone resend cool-down
+    let c = try await p.requestStepUp(action: .totpReset)
+    let grant = try await p.verifyStepUp(challengeId: c.challengeId, code: try await smsCode(phone.e164))
+    let wrong = try await expectCase("PinIncorrect") {
+        try await p.resetTotp(pin: "000001", stepUpChallengeId: grant.challengeId)
+    }
+    try check(wrong.contains("4 attempts left"), wrong)
+    _ = try p.totpCode() // a refused reset keeps the secret
+    try await p.resetTotp(pin: "482916", stepUpChallengeId: grant.challengeId)
+    try await expectCase("TotpNotEnrolled") { _ = try p.totpCode() }
+    try check(!(try await p.account()).totpEnrolled)
+    let e = try await p.enrollTotp()
+    try check(e.otpauthUri.hasPrefix("otpauth://totp/"), e.otpauthUri)
+    // The grant was used up by the reset.
+    try await expectCase("StepUpRequired") {
+        try await p.resetTotp(pin: "482916", stepUpChallengeId: grant.challengeId)
+    }
+}
+
 await test("identity: step-up PIN change; a second device signs in and is revoked") {
     let p = try syncProfile("stepup")
     let phone = newPhone()
