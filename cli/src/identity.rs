@@ -213,7 +213,12 @@ pub fn explain(e: CoreError) -> Box<dyn std::error::Error> {
             (other, _) => format!("code refused: {other}"),
         },
         CoreError::RateLimited { retry_after_s } => {
-            format!("rate limited by the server: try again in {retry_after_s} s")
+            // Most often the 30 s resend cool-down of SMS codes, e.g. `pin change` just after
+            // `login`: say what to do, not only what happened.
+            format!(
+                "rate limited by the server: wait {retry_after_s} s, then run the same command \
+                 again (a new SMS code to the same number needs 30 s after the last one)"
+            )
         }
         CoreError::NotSignedIn | CoreError::SessionExpired => {
             format!("{e}: run `warung login --phone …`")
@@ -293,7 +298,9 @@ impl DevOutbox {
             200 => Ok(answer.json::<DevSmsList>().await?.messages),
             401 => Err("the server refused the dev token".into()),
             404 => Err(
-                "this server has no dev SMS outbox (it needs the dev gateway and --dev-token)"
+                "this server has no dev SMS outbox: start it with a dev token, e.g. \
+                 `warung-server --demo --dev-token dev --sms-inbound-secret s3cret`, and pass the \
+                 same --dev-token here (or set WARUNG_DEV_TOKEN for both)"
                     .into(),
             ),
             s => Err(format!("dev SMS outbox: HTTP {s}: {}", answer.text().await?).into()),

@@ -206,11 +206,8 @@ fn run(cli: Cli) -> CliResult {
         None => default_profile()?,
     };
     let profile = Profile::open(&path, currency)?;
-    let storage = || -> std::sync::Arc<dyn warung_core::secrets::SecureStorage> {
-        std::sync::Arc::new(secrets::FileStorage::new(
-            path.with_extension("secrets.json"),
-        ))
-    };
+    let secrets = std::sync::Arc::new(secrets::FileStorage::for_profile(&path)?);
+    let storage = || -> std::sync::Arc<dyn warung_core::secrets::SecureStorage> { secrets.clone() };
     let ctx = |server: &identity::ServerArg| identity::Ctx::new(&profile, storage(), server);
     match cli.command {
         Command::Demo => unreachable!("handled above"),

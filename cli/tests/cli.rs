@@ -222,7 +222,7 @@ fn sync_pulls_from_a_server_and_pushes_the_cart() {
     let first = ok(&warung(&p, &["sync", "--server", &url, "--quiet"]));
     assert!(first.contains("synced: 1171 catalog ops"), "{first}");
     // The device token is kept beside the profile, readable by its owner only.
-    let secrets = dir.path().join("p.secrets.json");
+    let secrets = dir.path().join("p.db.secrets.json");
     assert!(secrets.exists());
     ok(&warung(&p, &["cart", "add", "v-0024-1", "2"]));
     let second = ok(&warung(
@@ -249,6 +249,43 @@ fn sync_pulls_from_a_server_and_pushes_the_cart() {
     rt.block_on(server.shutdown());
     let down = fails(&warung(&p, &["sync", "--server", &url, "--quiet"]));
     assert!(down.contains("network"), "{down}");
+}
+
+/// Issue 10: `x.db` and `x.sqlite` once derived the same secrets file, so they were one device
+/// to the server and its copy of the cart mixed both carts. Now each is its own device.
+#[test]
+fn profiles_that_differ_by_extension_are_different_devices() {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = warung_server::Config::new(dir.path().join("server"));
+    config.listen = "127.0.0.1:0".parse().unwrap();
+    config.demo = true;
+    let server = rt.block_on(warung_server::start(config)).unwrap();
+    let url = server.url();
+    let (a, b) = (dir.path().join("x.db"), dir.path().join("x.sqlite"));
+    for p in [&a, &b] {
+        ok(&warung(p, &["sync", "--server", &url, "--quiet"]));
+    }
+    ok(&warung(&a, &["cart", "add", "v-0024-1", "2"]));
+    ok(&warung(&b, &["cart", "add", "v-0024-1", "1"]));
+    for p in [&a, &b] {
+        let out = ok(&warung(p, &["sync", "--server", &url, "--quiet"]));
+        // A shared device would make the second profile's seq 1 a replay of the first's.
+        assert!(out.contains("intents 1 applied / 0 rejected"), "{out}");
+    }
+    let read = |p: &Path| std::fs::read_to_string(warung_secrets(p)).unwrap();
+    assert_ne!(read(&a), read(&b), "two profiles, one device identity");
+    rt.block_on(server.shutdown());
+}
+
+fn warung_secrets(profile: &Path) -> std::path::PathBuf {
+    let mut name = profile.as_os_str().to_owned();
+    name.push(".secrets.json");
+    name.into()
 }
 
 /// The identity commands against a server started in-process with the dev SMS gateway, a dev
@@ -311,7 +348,7 @@ fn identity_commands_sign_in_bind_pin_and_totp() {
         "the code shown is the one sent: {login}"
     );
     // The session is in the 0600 secrets file beside the profile, not on stdout.
-    let secrets = std::fs::read_to_string(dir.path().join("p.secrets.json")).unwrap();
+    let secrets = std::fs::read_to_string(dir.path().join("p.db.secrets.json")).unwrap();
     assert!(secrets.contains("warung.session.v1"));
     assert!(!login.contains("wat_") && !login.contains("wrt_"));
 
