@@ -204,8 +204,12 @@ fn bad_input_gets_clear_errors() {
     assert!(err.contains("corrupt"), "{err}");
 }
 
-#[test]
-fn sync_pulls_from_a_server_and_pushes_the_cart() {
+/// A demo server in-process on an ephemeral port, its runtime, and a temporary directory.
+fn demo_server() -> (
+    tokio::runtime::Runtime,
+    tempfile::TempDir,
+    warung_server::RunningServer,
+) {
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -216,6 +220,12 @@ fn sync_pulls_from_a_server_and_pushes_the_cart() {
     config.listen = "127.0.0.1:0".parse().unwrap();
     config.demo = true;
     let server = rt.block_on(warung_server::start(config)).unwrap();
+    (rt, dir, server)
+}
+
+#[test]
+fn sync_pulls_from_a_server_and_pushes_the_cart() {
+    let (rt, dir, server) = demo_server();
     let url = server.url();
     let p = dir.path().join("p.db");
 
@@ -255,16 +265,7 @@ fn sync_pulls_from_a_server_and_pushes_the_cart() {
 /// to the server and its copy of the cart mixed both carts. Now each is its own device.
 #[test]
 fn profiles_that_differ_by_extension_are_different_devices() {
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let mut config = warung_server::Config::new(dir.path().join("server"));
-    config.listen = "127.0.0.1:0".parse().unwrap();
-    config.demo = true;
-    let server = rt.block_on(warung_server::start(config)).unwrap();
+    let (rt, dir, server) = demo_server();
     let url = server.url();
     let (a, b) = (dir.path().join("x.db"), dir.path().join("x.sqlite"));
     for p in [&a, &b] {
