@@ -51,6 +51,9 @@ pub enum WarungError {
     InvalidMoney(String),
     #[error("{0}")]
     InvalidArgument(String),
+    /// A text field the shared input rules refuse (the server's 422 `invalid_text`).
+    #[error("{0}")]
+    InvalidText(String),
     #[error("{0}")]
     InvalidQuery(String),
     #[error("{0}")]
@@ -1925,6 +1928,56 @@ pub fn normalize_phone(text: String) -> Result<String> {
 #[uniffi::export]
 pub fn check_new_pin(pin: String) -> Result<()> {
     guard(|| Ok(core_verify::check_new_pin(&pin)?))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Input rules shared with the server (`warung_core::protocol::text`, `Money::check_wire_range`):
+// an app checks a form before sending it and gets the message the server would give.
+
+/// What a text field may contain: one line of display text, several lines, or a visible-ASCII id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum TextKind {
+    Line,
+    Block,
+    Identifier,
+}
+
+impl From<TextKind> for warung_core::protocol::text::TextKind {
+    fn from(k: TextKind) -> Self {
+        use warung_core::protocol::text::TextKind as K;
+        match k {
+            TextKind::Line => K::Line,
+            TextKind::Block => K::Block,
+            TextKind::Identifier => K::Identifier,
+        }
+    }
+}
+
+/// `value` trimmed if the server would accept it for a field of `kind` (at most `max_chars`,
+/// and a visible character when `required`); otherwise `InvalidText` naming `field` and the
+/// offending code point (a right-to-left override, a NUL, zero-width-only text…).
+#[uniffi::export]
+pub fn clean_text(
+    field: String,
+    kind: TextKind,
+    value: String,
+    max_chars: u32,
+    required: bool,
+) -> Result<String> {
+    guard(|| {
+        warung_core::protocol::text::clean(&field, kind.into(), &value, max_chars as usize, required)
+            .map_err(|e| WarungError::InvalidText(e.to_string()))
+    })
+}
+
+/// `Ok` if `money` is within what the wire carries (at most 14 digits before the decimal
+/// point); `InvalidMoney` otherwise.
+#[uniffi::export]
+pub fn check_money_wire_range(money: Money) -> Result<()> {
+    guard(|| {
+        let m: core_money::Money = money.try_into()?;
+        Ok(m.check_wire_range()?)
+    })
 }
 
 // ---------------------------------------------------------------------------------------------

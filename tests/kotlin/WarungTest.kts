@@ -157,6 +157,22 @@ test("id-ID and en formatting, strict parsing") {
     expectThrows<WarungException.InvalidMoney> { formatMoney(Money(BigDecimal("1.5"), "IDR"), "id-ID") }
 }
 
+test("input rules shared with the server: cleanText and checkMoneyWireRange") {
+    check(cleanText("title", TextKind.LINE, "  Kopi Gayo ", 200u, true) == "Kopi Gayo")
+    check(cleanText("description", TextKind.BLOCK, "baris 1\nbaris 2", 20000u, false) == "baris 1\nbaris 2")
+    check(cleanText("brand", TextKind.LINE, "   ", 200u, false) == "")
+    val rlo = expectThrows<WarungException.InvalidText> { cleanText("title", TextKind.LINE, "invoice\u202Efdp.exe", 200u, true) }
+    check(rlo.message!!.contains("title") && rlo.message!!.contains("U+202E")) { "message: ${rlo.message}" }
+    expectThrows<WarungException.InvalidText> { cleanText("name", TextKind.LINE, "\u200B\u200C", 200u, true) }
+    expectThrows<WarungException.InvalidText> { cleanText("name", TextKind.LINE, "a\nb", 200u, true) }
+    expectThrows<WarungException.InvalidText> { cleanText("key", TextKind.IDENTIFIER, "k\u0000", 128u, true) }
+    expectThrows<WarungException.InvalidText> { cleanText("title", TextKind.LINE, "abc", 2u, true) }
+    checkMoneyWireRange(Money(BigDecimal("99999999999999"), "IDR"))
+    val far = expectThrows<WarungException.InvalidMoney> { checkMoneyWireRange(Money(BigDecimal("9223372036854775808"), "IDR")) }
+    check(far.message!!.contains("14 digits")) { "message: ${far.message}" }
+    expectThrows<WarungException.InvalidMoney> { checkMoneyWireRange(Money(BigDecimal("92233720368547758.08"), "USD")) }
+}
+
 test("typed errors: bad quantity, unknown variant, voucher, bad query") {
     expectThrows<WarungException.InvalidQuantity> { w.cartAdd("v-0024-1", 0) }
     expectThrows<WarungException.InvalidQuantity> { w.cartAdd("v-0024-1", 100) }

@@ -703,6 +703,30 @@ func expectCase(_ name: String, _ body: () async throws -> Void) async throws ->
     throw CheckFailed(description: "expected \(name), nothing thrown")
 }
 
+await test("input rules shared with the server: cleanText and checkMoneyWireRange") {
+    try check(try cleanText(field: "title", kind: .line, value: "  Kopi Gayo ", maxChars: 200, required: true) == "Kopi Gayo")
+    try check(try cleanText(field: "description", kind: .block, value: "baris 1\nbaris 2", maxChars: 20000, required: false) == "baris 1\nbaris 2")
+    try check(try cleanText(field: "brand", kind: .line, value: "   ", maxChars: 200, required: false) == "")
+    let rlo = try await expectCase("InvalidText") {
+        _ = try cleanText(field: "title", kind: .line, value: "invoice\u{202E}fdp.exe", maxChars: 200, required: true)
+    }
+    try check(rlo.contains("title") && rlo.contains("U+202E"), rlo)
+    for (kind, bad) in [(TextKind.line, "\u{200B}\u{200C}"), (.line, "a\nb"), (.identifier, "k\u{0}")] {
+        _ = try await expectCase("InvalidText") {
+            _ = try cleanText(field: "f", kind: kind, value: bad, maxChars: 128, required: true)
+        }
+    }
+    try checkMoneyWireRange(money: Money(amount: Decimal(string: "99999999999999")!, currency: "IDR"))
+    let far = try await expectCase("InvalidMoney") {
+        try checkMoneyWireRange(money: Money(amount: Decimal(string: "9223372036854775808")!, currency: "IDR"))
+    }
+    try check(far.contains("14 digits"), far)
+    _ = try await expectCase("InvalidMoney") {
+        try checkMoneyWireRange(money: Money(amount: Decimal(string: "92233720368547758.08")!, currency: "USD"))
+    }
+}
+
+
 func matches(_ text: String, _ pattern: String) -> Bool {
     text.range(of: pattern, options: .regularExpression) != nil
 }
