@@ -40,11 +40,7 @@ fn with(base: &Value, path: &str, value: &str) -> Value {
     let mut out = base.clone();
     let (parent, last) = path.rsplit_once('.').unwrap_or(("", path));
     let at = out
-        .pointer_mut(
-            &format!("/{}", parent.replace('.', "/"))
-                .trim_end_matches('/')
-                .to_owned(),
-        )
+        .pointer_mut(format!("/{}", parent.replace('.', "/")).trim_end_matches('/'))
         .unwrap();
     match last {
         "{}" => *at = json!({ value: "x" }),
