@@ -20,6 +20,7 @@ use std::time::Duration;
 const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0001_init.sql"),
     include_str!("../migrations/0002_sync.sql"),
+    include_str!("../migrations/0003_quarantine.sql"),
 ];
 
 /// The schema version this build writes.

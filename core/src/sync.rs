@@ -25,8 +25,8 @@
 use crate::Profile;
 use crate::error::{Error, Result};
 use crate::protocol::{
-    ApiError, Bucket, CatalogOp, DeviceAction, DeviceInfo, DeviceOp, DeviceRegistration, Intent,
-    IntentBatch, IntentBatchResult, IntentOutcome, IntentResult, MAX_INTENT_BATCH, Page, PullQuery,
+    ApiError, Bucket, DeviceAction, DeviceInfo, DeviceOp, DeviceRegistration, Intent, IntentBatch,
+    IntentBatchResult, IntentOutcome, IntentResult, MAX_INTENT_BATCH, Page, PullQuery,
     RegisterDevice, page_checksum,
 };
 use crate::secrets::SecureStorage;
@@ -165,6 +165,9 @@ pub struct RejectedIntent {
 pub trait SyncListener: Send + Sync {
     fn on_progress(&self, _progress: &SyncProgress) {}
     fn on_rejected(&self, _rejected: &RejectedIntent) {}
+    /// A catalog checkpoint was applied with `count` entities set aside in quarantine
+    /// (`Catalog::quarantined` lists them); the rest of it is applied.
+    fn on_quarantined(&self, _count: u64) {}
 }
 
 /// What one round did.
@@ -180,6 +183,8 @@ pub struct SyncReport {
     /// The server asked for a reset and the catalog was pulled again from scratch.
     pub reset: bool,
     pub cart_restored: bool,
+    /// Catalog entities this round set aside in quarantine instead of failing the checkpoint.
+    pub catalog_quarantined: u64,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
@@ -621,17 +626,11 @@ impl SyncClient {
             after = page.checkpoint.op_id;
             if !page.has_more && !staging {
                 // The whole checkpoint is this page: apply it directly.
-                let parsed = ops
-                    .iter()
-                    .map(|(_, raw)| {
-                        serde_json::from_str::<CatalogOp>(raw)
-                            .map_err(|e| Error::SyncIntegrity(format!("not a catalog op: {e}")))
-                    })
-                    .collect::<Result<Vec<_>>>()?;
-                if !parsed.is_empty() {
+                if !ops.is_empty() {
                     progress.phase = SyncPhase::Applying;
                     self.progress(progress);
-                    self.blocking(move |p| p.catalog().apply(&parsed)).await?;
+                    let applied = self.blocking(move |p| p.catalog().apply_sync(&ops)).await?;
+                    self.quarantined(report, applied.quarantined);
                 }
                 return Ok(());
             }
@@ -642,7 +641,8 @@ impl SyncClient {
             if !page.has_more {
                 progress.phase = SyncPhase::Applying;
                 self.progress(progress);
-                self.blocking(|p| p.catalog().apply_staged()).await?;
+                let applied = self.blocking(|p| p.catalog().apply_staged()).await?;
+                self.quarantined(report, applied.quarantined);
                 return Ok(());
             }
         }
@@ -865,6 +865,16 @@ impl SyncClient {
     fn rejected(&self, r: &RejectedIntent) {
         if let Some(l) = self.listener() {
             l.on_rejected(r);
+        }
+    }
+
+    fn quarantined(&self, report: &mut SyncReport, count: usize) {
+        if count == 0 {
+            return;
+        }
+        report.catalog_quarantined += count as u64;
+        if let Some(l) = self.listener() {
+            l.on_quarantined(count as u64);
         }
     }
 }

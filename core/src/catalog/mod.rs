@@ -41,6 +41,26 @@ pub struct ApplyReport {
     pub skipped: usize,
     /// The cursor after the batch: the highest op id ever applied.
     pub cursor: u64,
+    /// Ops of this batch set aside in quarantine (see [`Quarantined`]); the cursor passed them.
+    pub quarantined: usize,
+}
+
+/// A catalog entity the phone could not store, set aside instead of failing its checkpoint.
+///
+/// Reasons: `validate` refused it (bad price, currency pairing, display text, …), a value
+/// could not be written (an amount past i64 minor units), its op is a known kind whose fields
+/// do not parse, or it referred to something still unresolved at the end of the checkpoint
+/// (a variant whose product never arrived, a product whose merchant is quarantined). A
+/// quarantined PUT is not written and a dangling one is removed again, so what was shown
+/// before of that entity stays only if the bad op did not reach the tables. A later valid PUT
+/// of the same kind + id, or a REMOVE, clears the row. Transport failures (checksum,
+/// non-increasing op ids) still fail the whole batch.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Quarantined {
+    pub kind: EntityKind,
+    pub id: String,
+    pub op_id: u64,
+    pub reason: String,
 }
 
 /// A product with everything its detail page shows.
@@ -100,19 +120,85 @@ impl Catalog {
         for op in ops {
             if let CatalogAction::Put { entity } = &op.action {
                 validate(entity)?;
+                storable(entity)?;
             }
         }
         let report = self.store.write(|tx| {
-            let mut run = ApplyRun::new(tx)?;
+            let mut run = ApplyRun::new(tx, false)?;
             for op in ops {
-                run.op(op)?;
+                run.op(op, None)?;
             }
-            run.finish()
+            run.finish(|_| Ok(None))
         })?;
         if report.applied > 0 {
             self.observers.notify();
         }
         Ok(report)
+    }
+
+    /// What sync applies: raw `(op_id, JSON)` ops of one checkpoint in ONE transaction, where
+    /// an entity the phone cannot store is quarantined (see [`Quarantined`]) and everything
+    /// else is applied. A local import ([`Catalog::apply`]) refuses instead: a bad file is the
+    /// user's to fix, while a synced op must never stop the bucket.
+    pub fn apply_sync(&self, ops: &[(u64, String)]) -> Result<ApplyReport> {
+        for pair in ops.windows(2) {
+            if pair[1].0 <= pair[0].0 {
+                return Err(Error::InvalidBatch(format!(
+                    "op ids must increase: {} follows {}",
+                    pair[1].0, pair[0].0
+                )));
+            }
+        }
+        let report = self.store.write(|tx| {
+            let mut run = ApplyRun::new(tx, true)?;
+            for (op_id, body) in ops {
+                run.raw(*op_id, body)?;
+            }
+            run.finish(|id| Ok(ops.iter().find(|(o, _)| *o == id).map(|(_, b)| b.clone())))
+        })?;
+        if report.applied > 0 || report.quarantined > 0 {
+            self.observers.notify();
+        }
+        Ok(report)
+    }
+
+    /// The entities set aside in quarantine, by kind and id.
+    pub fn quarantined(&self) -> Result<Vec<Quarantined>> {
+        self.store.read(|c| {
+            let mut stmt = c.prepare_cached(
+                "SELECT kind, id, op_id, reason FROM catalog_quarantine ORDER BY kind, id",
+            )?;
+            let rows = stmt.query_map([], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, i64>(2)?,
+                    r.get::<_, String>(3)?,
+                ))
+            })?;
+            let mut out = Vec::new();
+            for r in rows {
+                let (kind, id, op_id, reason) = r?;
+                out.push(Quarantined {
+                    kind: kind_from_str(&kind)?,
+                    id,
+                    op_id: op_id as u64,
+                    reason,
+                });
+            }
+            Ok(out)
+        })
+    }
+
+    /// How many entities are in quarantine.
+    pub fn quarantined_count(&self) -> Result<u64> {
+        self.store.read(|c| {
+            Ok(
+                c.query_row("SELECT count(*) FROM catalog_quarantine", [], |r| {
+                    r.get::<_, i64>(0)
+                })? as u64,
+            )
+        })
     }
 
     // -- sync staging ---------------------------------------------------------------------
@@ -163,7 +249,7 @@ impl Catalog {
     pub fn apply_staged(&self) -> Result<ApplyReport> {
         const CHUNK: i64 = 2000;
         let report = self.store.write(|tx| {
-            let mut run = ApplyRun::new(tx)?;
+            let mut run = ApplyRun::new(tx, true)?;
             let mut after = 0i64;
             loop {
                 let rows: Vec<(i64, String)> = tx
@@ -176,26 +262,20 @@ impl Catalog {
                 let Some(last) = rows.last() else { break };
                 after = last.0;
                 for (op_id, body) in &rows {
-                    let op: CatalogOp = serde_json::from_str(body).map_err(|e| {
-                        Error::InvalidBatch(format!("staged op {op_id} is not a catalog op: {e}"))
-                    })?;
-                    if op.op_id != *op_id as u64 {
-                        return Err(Error::InvalidBatch(format!(
-                            "staged op {op_id} carries op id {}",
-                            op.op_id
-                        )));
-                    }
-                    if let CatalogAction::Put { entity } = &op.action {
-                        validate(entity)?;
-                    }
-                    run.op(&op)?;
+                    run.raw(*op_id as u64, body)?;
                 }
                 run.flush()?;
             }
+            let report = run.finish(|id| {
+                Ok(tx
+                    .prepare_cached("SELECT body FROM sync_stage WHERE op_id = ?1")?
+                    .query_row([id as i64], |r| r.get::<_, String>(0))
+                    .optional()?)
+            })?;
             tx.execute("DELETE FROM sync_stage", [])?;
-            run.finish()
+            Ok(report)
         })?;
-        if report.applied > 0 {
+        if report.applied > 0 || report.quarantined > 0 {
             self.observers.notify();
         }
         Ok(report)
@@ -219,6 +299,7 @@ impl Catalog {
         self.store.write(|tx| {
             tx.execute_batch(
                 "DELETE FROM sync_stage;
+                 DELETE FROM catalog_quarantine;
                  DELETE FROM voucher;
                  DELETE FROM product;
                  DELETE FROM merchant;
@@ -526,18 +607,98 @@ fn check_increasing(ops: &[CatalogOp]) -> Result<()> {
     Ok(())
 }
 
+/// The kind and id of what an op touches (a voucher by its upper-cased code).
+fn op_key(action: &CatalogAction) -> (EntityKind, String) {
+    match action {
+        CatalogAction::Put { entity } => match entity {
+            Entity::Merchant(m) => (EntityKind::Merchant, m.id.clone()),
+            Entity::Category(c) => (EntityKind::Category, c.id.clone()),
+            Entity::Product(p) => (EntityKind::Product, p.id.clone()),
+            Entity::Variant(v) => (EntityKind::Variant, v.id.clone()),
+            Entity::Voucher(v) => (EntityKind::Voucher, v.code.to_ascii_uppercase()),
+        },
+        CatalogAction::Remove { kind, id } => (
+            *kind,
+            if *kind == EntityKind::Voucher {
+                id.to_ascii_uppercase()
+            } else {
+                id.clone()
+            },
+        ),
+    }
+}
+
+fn kind_name(k: EntityKind) -> &'static str {
+    match k {
+        EntityKind::Merchant => "merchant",
+        EntityKind::Category => "category",
+        EntityKind::Product => "product",
+        EntityKind::Variant => "variant",
+        EntityKind::Voucher => "voucher",
+    }
+}
+
+fn kind_from_str(s: &str) -> Result<EntityKind> {
+    Ok(match s {
+        "merchant" => EntityKind::Merchant,
+        "category" => EntityKind::Category,
+        "product" => EntityKind::Product,
+        "variant" => EntityKind::Variant,
+        "voucher" => EntityKind::Voucher,
+        other => return Err(Error::Storage(format!("unknown quarantined kind {other}"))),
+    })
+}
+
+/// What the writer would fail on for a validated entity: amounts must fit i64 minor units.
+fn storable(entity: &Entity) -> Result<()> {
+    if let Entity::Variant(v) = entity {
+        for price in &v.prices {
+            price.amount.to_minor_units()?;
+        }
+    }
+    Ok(())
+}
+
+/// The kind and id of an op whose fields do not parse, read from its JSON as far as it goes.
+fn raw_key(body: &str) -> Option<(EntityKind, String)> {
+    let action: serde_json::Value = serde_json::from_str(body).ok()?;
+    if let Some(e) = action.get("entity") {
+        let kind: EntityKind = serde_json::from_value(e.get("type")?.clone()).ok()?;
+        let id = match kind {
+            EntityKind::Voucher => e.get("code")?.as_str()?.to_ascii_uppercase(),
+            _ => e.get("id")?.as_str()?.to_string(),
+        };
+        return Some((kind, id));
+    }
+    let kind: EntityKind = serde_json::from_value(action.get("kind")?.clone()).ok()?;
+    Some((kind, action.get("id")?.as_str()?.to_string()))
+}
+
 /// One apply transaction: skips ops at or below the stored cursor, writes the rest through a
-/// [`Writer`] and stores the new cursor when finished.
+/// [`Writer`] and stores the new cursor when finished. With `quarantine`, an entity that cannot
+/// be stored is set aside (see [`Quarantined`]) instead of failing the run.
 struct ApplyRun<'t> {
     tx: &'t Transaction<'t>,
     writer: Writer<'t>,
     start: u64,
     report: ApplyReport,
+    quarantine: bool,
+    /// The quarantined keys when the run began (one query per run, usually empty): only an op
+    /// of one of these costs a DELETE.
+    held: std::collections::HashSet<(EntityKind, String)>,
 }
 
 impl<'t> ApplyRun<'t> {
-    fn new(tx: &'t Transaction<'t>) -> Result<Self> {
+    fn new(tx: &'t Transaction<'t>, quarantine: bool) -> Result<Self> {
         let cursor = read_cursor(tx)?;
+        let mut held = std::collections::HashSet::new();
+        let mut stmt = tx.prepare_cached("SELECT kind, id FROM catalog_quarantine")?;
+        let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
+        for r in rows {
+            let (k, id) = r?;
+            held.insert((kind_from_str(&k)?, id));
+        }
+        drop(stmt);
         Ok(ApplyRun {
             tx,
             writer: Writer::new(tx),
@@ -546,23 +707,94 @@ impl<'t> ApplyRun<'t> {
                 cursor,
                 ..ApplyReport::default()
             },
+            quarantine,
+            held,
         })
     }
 
-    fn op(&mut self, op: &CatalogOp) -> Result<()> {
-        if op.op_id <= self.report.cursor {
-            if op.op_id <= self.start {
+    /// Checks the op's place in the sequence: `Ok(false)` when it was applied before.
+    fn sequence(&mut self, op_id: u64) -> Result<bool> {
+        if op_id <= self.report.cursor {
+            if op_id <= self.start {
                 self.report.skipped += 1;
-                return Ok(());
+                return Ok(false);
             }
             return Err(Error::InvalidBatch(format!(
                 "op ids must increase: {} follows {}",
-                op.op_id, self.report.cursor
+                op_id, self.report.cursor
             )));
         }
-        self.writer.apply(&op.action)?;
+        Ok(true)
+    }
+
+    /// One raw op of a synced checkpoint: parsed, checked, applied or quarantined.
+    fn raw(&mut self, op_id: u64, body: &str) -> Result<()> {
+        match serde_json::from_str::<CatalogOp>(body) {
+            Ok(op) => {
+                if op.op_id != op_id {
+                    return Err(Error::InvalidBatch(format!(
+                        "op {op_id} carries op id {}",
+                        op.op_id
+                    )));
+                }
+                self.op(&op, Some(body))
+            }
+            Err(e) => {
+                let Some(key) = raw_key(body) else {
+                    return Err(Error::SyncIntegrity(format!(
+                        "op {op_id} is not a catalog op: {e}"
+                    )));
+                };
+                if !self.sequence(op_id)? {
+                    return Ok(());
+                }
+                self.set_aside(key, op_id, &format!("does not parse: {e}"), body)?;
+                self.report.cursor = op_id;
+                Ok(())
+            }
+        }
+    }
+
+    fn op(&mut self, op: &CatalogOp, body: Option<&str>) -> Result<()> {
+        if !self.sequence(op.op_id)? {
+            return Ok(());
+        }
+        if self.quarantine
+            && let CatalogAction::Put { entity } = &op.action
+            && let Err(e) = validate(entity).and_then(|()| storable(entity))
+        {
+            let body = match body {
+                Some(b) => b.to_string(),
+                None => serde_json::to_string(op)?,
+            };
+            self.set_aside(op_key(&op.action), op.op_id, &e.to_string(), &body)?;
+            self.report.cursor = op.op_id;
+            return Ok(());
+        }
+        self.writer.apply(&op.action, op.op_id)?;
+        if !self.held.is_empty() {
+            let key = op_key(&op.action);
+            if self.held.remove(&key) {
+                self.tx
+                    .prepare_cached("DELETE FROM catalog_quarantine WHERE kind = ?1 AND id = ?2")?
+                    .execute(params![kind_name(key.0), key.1])?;
+            }
+        }
         self.report.applied += 1;
         self.report.cursor = op.op_id;
+        Ok(())
+    }
+
+    fn set_aside(
+        &mut self,
+        key: (EntityKind, String),
+        op_id: u64,
+        reason: &str,
+        body: &str,
+    ) -> Result<()> {
+        quarantine_row(self.tx, &key, op_id, reason, body)?;
+        self.held.insert(key);
+        self.report.quarantined += 1;
         Ok(())
     }
 
@@ -571,13 +803,35 @@ impl<'t> ApplyRun<'t> {
         self.writer.flush()
     }
 
-    fn finish(self) -> Result<ApplyReport> {
+    /// `body_of` finds the raw JSON of an op of this run (for a dangling reference).
+    fn finish(mut self, body_of: impl Fn(u64) -> Result<Option<String>>) -> Result<ApplyReport> {
+        if self.quarantine {
+            let n = self.writer.quarantine_dangling(&body_of)?;
+            self.report.quarantined += n;
+            self.report.applied -= n.min(self.report.applied);
+        }
         self.writer.finish()?;
         if self.report.cursor != self.start {
             meta_set(self.tx, META_CURSOR, &self.report.cursor.to_string())?;
         }
         Ok(self.report)
     }
+}
+
+fn quarantine_row(
+    tx: &Transaction<'_>,
+    key: &(EntityKind, String),
+    op_id: u64,
+    reason: &str,
+    body: &str,
+) -> Result<()> {
+    tx.prepare_cached(
+        "INSERT INTO catalog_quarantine(kind, id, op_id, reason, body) VALUES (?1, ?2, ?3, ?4, ?5)
+         ON CONFLICT(kind, id) DO UPDATE SET op_id = excluded.op_id, reason = excluded.reason,
+           body = excluded.body",
+    )?
+    .execute(params![kind_name(key.0), key.1, op_id as i64, reason, body])?;
+    Ok(())
 }
 
 fn read_cursor(c: &Connection) -> Result<u64> {
@@ -602,8 +856,11 @@ struct Writer<'t> {
     /// rows are written once each, at the end of the batch.
     analyzed: BTreeMap<i64, [String; 3]>,
     categories_removed: bool,
-    /// References to check before commit: (kind of the referenced thing, its id, who refers).
-    refs: Vec<(&'static str, String, String)>,
+    /// References to check before commit: (kind of the referenced thing, its id, who refers,
+    /// the referrer's kind, the op that wrote the referrer).
+    refs: Vec<(&'static str, String, String, EntityKind, u64)>,
+    /// The op being applied.
+    op_id: u64,
 }
 
 impl<'t> Writer<'t> {
@@ -615,10 +872,12 @@ impl<'t> Writer<'t> {
             analyzed: BTreeMap::new(),
             categories_removed: false,
             refs: Vec::new(),
+            op_id: 0,
         }
     }
 
-    fn apply(&mut self, action: &CatalogAction) -> Result<()> {
+    fn apply(&mut self, action: &CatalogAction, op_id: u64) -> Result<()> {
+        self.op_id = op_id;
         let tx = self.tx;
         match action {
             CatalogAction::Put { entity } => match entity {
@@ -647,7 +906,13 @@ impl<'t> Writer<'t> {
                     )?
                     .execute(params![c.id, c.parent_id, c.name, c.position])?;
                     if let Some(p) = &c.parent_id {
-                        self.refs.push(("category", p.clone(), c.id.clone()));
+                        self.refs.push((
+                            "category",
+                            p.clone(),
+                            c.id.clone(),
+                            EntityKind::Category,
+                            op_id,
+                        ));
                     }
                 }
                 Entity::Product(p) => self.put_product(p)?,
@@ -662,7 +927,8 @@ impl<'t> Writer<'t> {
                     )?
                     .execute(params![code, serde_json::to_string(&v)?])?;
                     if let Some(m) = &v.merchant_id {
-                        self.refs.push(("merchant", m.clone(), code));
+                        self.refs
+                            .push(("merchant", m.clone(), code, EntityKind::Voucher, op_id));
                     }
                 }
             },
@@ -741,10 +1007,21 @@ impl<'t> Writer<'t> {
             self.analyzer.index_text(&p.description),
         ];
         self.analyzed.insert(pk, analyzed);
-        self.refs
-            .push(("merchant", p.merchant_id.clone(), p.id.clone()));
-        self.refs
-            .push(("category", p.category_id.clone(), p.id.clone()));
+        let op_id = self.op_id;
+        self.refs.push((
+            "merchant",
+            p.merchant_id.clone(),
+            p.id.clone(),
+            EntityKind::Product,
+            op_id,
+        ));
+        self.refs.push((
+            "category",
+            p.category_id.clone(),
+            p.id.clone(),
+            EntityKind::Product,
+            op_id,
+        ));
         self.dirty_products.insert(p.id.clone());
         Ok(())
     }
@@ -788,17 +1065,89 @@ impl<'t> Writer<'t> {
                 price.compare_at.map(|m| m.amount().to_string())
             ])?;
         }
-        self.refs
-            .push(("product", v.product_id.clone(), v.id.clone()));
+        let op_id = self.op_id;
+        self.refs.push((
+            "product",
+            v.product_id.clone(),
+            v.id.clone(),
+            EntityKind::Variant,
+            op_id,
+        ));
         self.dirty_products.insert(v.product_id.clone());
         Ok(())
     }
 
     /// Recomputes price and stock summaries of touched products, writes the FTS rows, and
     /// checks references.
+    /// Sets aside, until none is left, every entity written in this run whose reference is
+    /// still unresolved (a variant whose product never came, a product whose merchant is
+    /// quarantined — and then that product's variants): its row is deleted and quarantined.
+    /// Returns how many. The happy path costs the same lookups [`Writer::finish`] makes.
+    fn quarantine_dangling(
+        &mut self,
+        body_of: &dyn Fn(u64) -> Result<Option<String>>,
+    ) -> Result<usize> {
+        let tx = self.tx;
+        let mut count = 0;
+        loop {
+            let mut dangling = Vec::new();
+            for (i, (kind, id, _, _, _)) in self.refs.iter().enumerate() {
+                let sql = match *kind {
+                    "merchant" => "SELECT 1 FROM merchant WHERE id = ?1",
+                    "category" => "SELECT 1 FROM category WHERE id = ?1",
+                    _ => "SELECT 1 FROM product WHERE id = ?1",
+                };
+                if !exists(tx, sql, id)? {
+                    dangling.push(i);
+                }
+            }
+            if dangling.is_empty() {
+                return Ok(count);
+            }
+            let mut keep = vec![true; self.refs.len()];
+            for &i in &dangling {
+                keep[i] = false;
+            }
+            let all = std::mem::take(&mut self.refs);
+            let mut gone = Vec::new();
+            for (i, r) in all.into_iter().enumerate() {
+                if keep[i] {
+                    self.refs.push(r);
+                } else {
+                    gone.push(r);
+                }
+            }
+            let mut done = std::collections::HashSet::new();
+            for (kind, id, from, from_kind, op_id) in gone {
+                // a product refers twice; a referrer is set aside once
+                self.refs.retain(|r| !(r.3 == from_kind && r.2 == from));
+                if !done.insert((from_kind, from.clone())) {
+                    continue;
+                }
+                let sql = match from_kind {
+                    EntityKind::Category => "DELETE FROM category WHERE id = ?1",
+                    EntityKind::Product => "DELETE FROM product WHERE id = ?1",
+                    EntityKind::Variant => "DELETE FROM variant WHERE id = ?1",
+                    EntityKind::Voucher => "DELETE FROM voucher WHERE code = ?1",
+                    EntityKind::Merchant => "DELETE FROM merchant WHERE id = ?1",
+                };
+                tx.prepare_cached(sql)?.execute([&from])?;
+                let body = body_of(op_id)?.unwrap_or_default();
+                quarantine_row(
+                    tx,
+                    &(from_kind, from.clone()),
+                    op_id,
+                    &format!("refers to unknown {kind} {id}"),
+                    &body,
+                )?;
+                count += 1;
+            }
+        }
+    }
+
     fn finish(mut self) -> Result<()> {
         let tx = self.tx;
-        for (kind, id, from) in &self.refs {
+        for (kind, id, from, _, _) in &self.refs {
             let sql = match *kind {
                 "merchant" => "SELECT 1 FROM merchant WHERE id = ?1",
                 "category" => "SELECT 1 FROM category WHERE id = ?1",

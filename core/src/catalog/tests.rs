@@ -734,3 +734,180 @@ fn filters_with_words_follow_catalog_changes() {
     );
     p.store().check_integrity().unwrap();
 }
+
+// -- quarantine: a synced entity the phone cannot store never blocks the rest ---------------
+
+fn raw(ops: &[CatalogOp]) -> Vec<(u64, String)> {
+    ops.iter()
+        .map(|o| (o.op_id, serde_json::to_string(o).unwrap()))
+        .collect()
+}
+
+/// Sets the first price's amount text of a variant op's JSON.
+fn with_amount(body: &str, amount: &str) -> String {
+    let mut v: serde_json::Value = serde_json::from_str(body).unwrap();
+    v["entity"]["prices"][0]["amount"]["amount"] = amount.into();
+    v.to_string()
+}
+
+fn variant_op_index(ops: &[CatalogOp]) -> usize {
+    ops.iter()
+        .position(|o| {
+            matches!(
+                &o.action,
+                CatalogAction::Put {
+                    entity: Entity::Variant(_)
+                }
+            )
+        })
+        .unwrap()
+}
+
+#[test]
+fn sync_quarantines_a_price_out_of_range_and_applies_the_rest() {
+    let (_d, p) = profile();
+    let ops = small_catalog();
+    let mut body = raw(&ops);
+    let i = variant_op_index(&ops);
+    body[i].1 = with_amount(&body[i].1, "9223372036854775808");
+    let r = p.catalog().apply_sync(&body).unwrap();
+    assert_eq!(r.quarantined, 1);
+    assert_eq!(r.applied, ops.len() - 1);
+    assert_eq!(p.catalog().cursor().unwrap(), ops.last().unwrap().op_id);
+    let q = p.catalog().quarantined().unwrap();
+    assert_eq!(q.len(), 1);
+    assert_eq!(q[0].kind, EntityKind::Variant);
+    assert_eq!(q[0].op_id, ops[i].op_id);
+    assert_eq!(p.catalog().quarantined_count().unwrap(), 1);
+    let vid = q[0].id.clone();
+    assert!(p.catalog().variant(&vid).is_err());
+    // A later valid PUT of the same variant picks it up again.
+    let mut fixed = ops[i].clone();
+    fixed.op_id = 1000;
+    let r = p.catalog().apply_sync(&raw(&[fixed])).unwrap();
+    assert_eq!(r.quarantined, 0);
+    assert!(p.catalog().quarantined().unwrap().is_empty());
+    assert!(p.catalog().variant(&vid).is_ok());
+    p.store().check_integrity().unwrap();
+}
+
+#[test]
+fn sync_quarantines_an_amount_that_does_not_parse_and_a_remove_clears_it() {
+    let (_d, p) = profile();
+    let ops = small_catalog();
+    let mut body = raw(&ops);
+    let i = variant_op_index(&ops);
+    body[i].1 = with_amount(&body[i].1, "1e3");
+    let r = p.catalog().apply_sync(&body).unwrap();
+    assert_eq!(r.quarantined, 1);
+    assert_eq!(p.catalog().cursor().unwrap(), ops.last().unwrap().op_id);
+    let q = p.catalog().quarantined().unwrap();
+    assert_eq!(q[0].kind, EntityKind::Variant);
+    let remove = CatalogOp {
+        op_id: 1000,
+        action: CatalogAction::Remove {
+            kind: EntityKind::Variant,
+            id: q[0].id.clone(),
+        },
+    };
+    p.catalog().apply_sync(&raw(&[remove])).unwrap();
+    assert!(p.catalog().quarantined().unwrap().is_empty());
+}
+
+#[test]
+fn sync_quarantines_each_kind_and_what_hangs_on_a_quarantined_merchant() {
+    let (_d, p) = profile();
+    let ops = ops(
+        vec![
+            merchant("m1", "Toko"),
+            merchant("m-bad", "\u{202E}evil"),
+            category("c1", None, "Sembako"),
+            category("c-bad", None, ""),
+            product("p1", "m1", "c1", "Gula aren", "Manis", 40, 1),
+            product("p2", "m-bad", "c1", "Kopi", "Hitam", 40, 1),
+            variant("v1", "p1", 1000, StockBand::InStock),
+            variant("v2", "p2", 1000, StockBand::InStock),
+            variant("v-orphan", "p-never", 1000, StockBand::InStock),
+        ],
+        1,
+    );
+    let r = p.catalog().apply_sync(&raw(&ops)).unwrap();
+    drop(ops);
+    let mut q: Vec<_> = p
+        .catalog()
+        .quarantined()
+        .unwrap()
+        .into_iter()
+        .map(|q| (q.kind, q.id))
+        .collect();
+    q.sort_by(|a, b| a.1.cmp(&b.1));
+    assert_eq!(
+        q,
+        vec![
+            (EntityKind::Category, "c-bad".to_string()),
+            (EntityKind::Merchant, "m-bad".to_string()),
+            (EntityKind::Product, "p2".to_string()),
+            (EntityKind::Variant, "v-orphan".to_string()),
+            (EntityKind::Variant, "v2".to_string()),
+        ]
+    );
+    assert_eq!(r.quarantined, 5);
+    assert_eq!(p.catalog().cursor().unwrap(), 9);
+    assert!(p.catalog().product("p1").is_ok());
+    assert!(p.catalog().product("p2").is_err());
+    p.store().check_integrity().unwrap();
+    // The merchant fixed: it is stored; its product comes back when the server re-sends it.
+    let fixed = crate::fixtures::ops(
+        vec![
+            merchant("m-bad", "Toko Dua"),
+            product("p2", "m-bad", "c1", "Kopi", "Hitam", 40, 1),
+            variant("v2", "p2", 1000, StockBand::InStock),
+        ],
+        20,
+    );
+    p.catalog().apply_sync(&raw(&fixed)).unwrap();
+    assert!(p.catalog().product("p2").is_ok());
+    let hits = p
+        .catalog()
+        .search(&SearchQuery {
+            text: "kopi".into(),
+            ..SearchQuery::default()
+        })
+        .unwrap();
+    assert_eq!(ids(&hits), vec!["p2"]);
+    assert_eq!(p.catalog().quarantined_count().unwrap(), 2);
+}
+
+#[test]
+fn staged_pull_quarantines_a_bad_op_in_the_middle_page() {
+    let (_d, p) = profile();
+    let ops = small_catalog();
+    let mut body = raw(&ops);
+    let i = variant_op_index(&ops);
+    body[i].1 = with_amount(&body[i].1, "9223372036854775808");
+    let mid = body.len() / 2;
+    let (a, b) = body.split_at(i.max(1).min(mid));
+    p.catalog().stage(a).unwrap();
+    p.catalog().stage(b).unwrap();
+    let r = p.catalog().apply_staged().unwrap();
+    assert_eq!(r.quarantined, 1);
+    assert_eq!(p.catalog().cursor().unwrap(), ops.last().unwrap().op_id);
+    assert_eq!(p.catalog().staged_cursor().unwrap(), None);
+    assert_eq!(p.catalog().quarantined_count().unwrap(), 1);
+    p.store().check_integrity().unwrap();
+}
+
+#[test]
+fn a_local_import_still_refuses_a_price_out_of_range() {
+    let (_d, p) = profile();
+    let ops = small_catalog();
+    let mut body = raw(&ops);
+    let i = variant_op_index(&ops);
+    body[i].1 = with_amount(&body[i].1, "9223372036854775808");
+    let parsed: Vec<CatalogOp> = body
+        .iter()
+        .map(|(_, b)| serde_json::from_str(b).unwrap())
+        .collect();
+    assert!(p.catalog().apply(&parsed).is_err());
+    assert_eq!(p.catalog().cursor().unwrap(), 0);
+}
