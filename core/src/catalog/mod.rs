@@ -1102,6 +1102,8 @@ impl<'t> Writer<'t> {
                 }
             }
             if dangling.is_empty() {
+                // all resolved: finish need not look them up a second time
+                self.refs.clear();
                 return Ok(count);
             }
             let mut keep = vec![true; self.refs.len()];
