@@ -1965,8 +1965,14 @@ pub fn clean_text(
     required: bool,
 ) -> Result<String> {
     guard(|| {
-        warung_core::protocol::text::clean(&field, kind.into(), &value, max_chars as usize, required)
-            .map_err(|e| WarungError::InvalidText(e.to_string()))
+        warung_core::protocol::text::clean(
+            &field,
+            kind.into(),
+            &value,
+            max_chars as usize,
+            required,
+        )
+        .map_err(|e| WarungError::InvalidText(e.to_string()))
     })
 }
 
