@@ -304,10 +304,13 @@ fn identity_commands_sign_in_bind_pin_and_totp() {
     config.listen = "127.0.0.1:0".parse().unwrap();
     config.sms.dev_token = Some("dev-token-for-tests".into());
     config.sms.inbound_secret = Some("inbound-secret-for-tests".into());
-    // Fast PIN hashing, and a resend cool-down short enough to wait out below.
+    // Fast PIN hashing; a 10 s resend cool-down, waited out below by moving the server's clock
+    // (system time plus an offset: the CLI's TOTP codes, made from the real time, stay within
+    // the server's ±1 step while the offset is under 30 s).
     config.identity.pin_iterations = 1_000;
-    config.identity.otp_resend_s = 4;
+    config.identity.otp_resend_s = 10;
     let server = rt.block_on(warung_server::start(config)).unwrap();
+    let cool_down = || server.clock().advance(std::time::Duration::from_secs(10));
     let url = server.url();
     let p = dir.path().join("p.db");
     let s = ["--server", url.as_str()];
@@ -327,8 +330,6 @@ fn identity_commands_sign_in_bind_pin_and_totp() {
 
     // Sign in with the code read from the dev outbox.
     let login = ok(&go(&["login", "--phone", "0812-3456-7890"], &dev));
-    // The code was issued before login returned: the cool-down is counted from no later than now.
-    let started = std::time::Instant::now();
     assert!(
         login.contains("code sent by SMS to +6281234567890"),
         "{login}"
@@ -444,20 +445,26 @@ fn identity_commands_sign_in_bind_pin_and_totp() {
     assert!(err.contains("no PIN"), "{err}");
 
     // Changing the PIN needs the old one and a step-up code (after the resend cool-down).
-    if let Some(rest) = std::time::Duration::from_secs(5).checked_sub(started.elapsed()) {
-        std::thread::sleep(rest);
-    }
+    cool_down();
     let err = fails(&go(
         &["pin", "change", "--old-pin", "999888", "--pin", "907153"],
         &dev,
     ));
     assert!(err.contains("wrong PIN"), "{err}");
-    std::thread::sleep(std::time::Duration::from_secs(5));
+    // Right after another code: the CLI says how long to wait and what to run then.
+    let err = fails(&go(
+        &["pin", "change", "--old-pin", "240517", "--pin", "907153"],
+        &dev,
+    ));
+    assert!(
+        err.contains("rate limited") && err.contains("again"),
+        "{err}"
+    );
+    cool_down();
     let change = ok(&go(
         &["pin", "change", "--old-pin", "240517", "--pin", "907153"],
         &dev,
     ));
-    let changed = std::time::Instant::now();
     assert!(change.contains("the phone received"), "{change}");
     assert!(change.contains("PIN changed"), "{change}");
     assert!(fails(&go(&["pin", "verify", "--pin", "240517"], &[])).contains("wrong PIN"));
@@ -499,9 +506,7 @@ fn identity_commands_sign_in_bind_pin_and_totp() {
     // enrolment works again.
     let err = fails(&go(&["totp", "reset", "--pin", "12x"], &dev));
     assert!(err.contains("exactly 6 digits"), "{err}");
-    if let Some(rest) = std::time::Duration::from_secs(5).checked_sub(changed.elapsed()) {
-        std::thread::sleep(rest);
-    }
+    cool_down();
     let reset = ok(&go(&["totp", "reset", "--pin", "907153"], &dev));
     assert!(reset.contains("the phone received"), "{reset}");
     assert!(reset.contains("soft token removed"), "{reset}");

@@ -87,6 +87,10 @@ pub struct ServeArgs {
     /// Enables GET /v1/dev/sms (dev gateway only) for this bearer token.
     #[arg(long, env = "WARUNG_DEV_TOKEN", hide_env_values = true)]
     pub dev_token: Option<String>,
+    /// Enables POST /v1/dev/clock (with the dev token), which moves the server's clock forward
+    /// so test suites wait out cool-downs and expiries without sleeping. Never in production.
+    #[arg(long, env = "WARUNG_DEV_CLOCK")]
+    pub dev_clock: bool,
     /// Access token lifetime in seconds.
     #[arg(long, env = "WARUNG_ACCESS_TTL_S", default_value_t = 900)]
     pub access_ttl_s: i64,
@@ -226,6 +230,7 @@ impl Cli {
         c.sms.short_code = serve.sms_short_code.clone();
         c.sms.inbound_secret = serve.sms_inbound_secret.clone().filter(|s| !s.is_empty());
         c.sms.dev_token = serve.dev_token.clone().filter(|s| !s.is_empty());
+        c.dev_clock = serve.dev_clock;
         c.identity.access_ttl_s = serve.access_ttl_s.max(1);
         c.identity.refresh_ttl_s = serve.refresh_ttl_s.max(1);
         c.identity.otp_ttl_s = serve.otp_ttl_s.max(1);

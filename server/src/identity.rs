@@ -97,11 +97,6 @@ impl Default for IdentityConfig {
     }
 }
 
-/// Unix seconds now.
-pub fn now_unix() -> i64 {
-    time::OffsetDateTime::now_utc().unix_timestamp()
-}
-
 /// Fills `buf` from the OS CSPRNG.
 pub fn random_bytes(buf: &mut [u8]) {
     SystemRandom::new()

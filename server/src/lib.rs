@@ -15,6 +15,7 @@
 //! | [`identity`] | SMS OTP, sessions, SIM binding, signed requests, PIN (PBKDF2): rules and knobs |
 //! | [`sms`] | the SMS gateway boundary (dev outbox, HTTP aggregator), texts, inbound HMAC |
 //! | [`cli`] | the `warung-server` command line (serve and admin subcommands) |
+//! | [`clock`] | the one injected clock every time-based rule reads (tests move it) |
 //!
 //! Embedding (tests, benchmarks, the CLI's in-process demo):
 //!
@@ -32,6 +33,7 @@
 
 pub mod auth;
 pub mod cli;
+pub mod clock;
 pub mod error;
 pub mod http;
 pub mod identity;
@@ -94,6 +96,11 @@ pub struct Config {
     pub identity: identity::IdentityConfig,
     /// SMS gateway, short code, sender id, inbound secret, dev token.
     pub sms: sms::SmsConfig,
+    /// The one clock of the server (tests pass a [`clock::Clock::fixed`] one and move it).
+    pub clock: clock::Clock,
+    /// Serve `POST /v1/dev/clock` (with the dev token), which moves [`Config::clock`] forward:
+    /// for test suites that drive a server process. Never in production.
+    pub dev_clock: bool,
 }
 
 impl Config {
@@ -111,6 +118,8 @@ impl Config {
             shutdown_grace: Duration::from_secs(30),
             identity: identity::IdentityConfig::default(),
             sms: sms::SmsConfig::default(),
+            clock: clock::Clock::system(),
+            dev_clock: false,
         }
     }
 
@@ -132,7 +141,8 @@ impl Config {
 /// Opens the configured store (SQLite) and publishes the default category tree if empty.
 async fn open_store(config: &Config) -> Result<Arc<dyn Storage>, Error> {
     let path = config.database_path()?;
-    let store = tokio::task::spawn_blocking(move || SqliteStore::open(&path))
+    let clock = config.clock.clone();
+    let store = tokio::task::spawn_blocking(move || SqliteStore::open(&path, clock))
         .await
         .map_err(|e| Error::Config(format!("opening the database: {e}")))??;
     let store: Arc<dyn Storage> = Arc::new(store);
@@ -258,6 +268,7 @@ pub struct RunningServer {
     background: Vec<tokio::task::JoinHandle<()>>,
     admin: Admin,
     grace: Duration,
+    clock: clock::Clock,
 }
 
 impl RunningServer {
@@ -275,6 +286,11 @@ impl RunningServer {
     /// Admin operations on this server's store.
     pub fn admin(&self) -> Admin {
         self.admin.clone()
+    }
+
+    /// The server's clock (tests started with a [`clock::Clock::fixed`] one move it).
+    pub fn clock(&self) -> clock::Clock {
+        self.clock.clone()
     }
 
     /// Stops accepting connections, lets in-flight requests finish (up to the grace period),
@@ -350,8 +366,10 @@ pub async fn start(config: Config) -> Result<RunningServer, Error> {
         metrics: Arc::new(metrics::Metrics::new()),
         openapi: Arc::new(openapi::document_with_categories(&category_ids)),
         identity: Arc::new(config.identity.clone()),
-        sms: sms::gateway(&config.sms, store.clone())?,
+        sms: sms::gateway(&config.sms, store.clone(), config.clock.clone())?,
         sms_config: Arc::new(config.sms.clone()),
+        clock: config.clock.clone(),
+        dev_clock: config.dev_clock,
     };
     let app = http::router(
         state,
@@ -420,5 +438,6 @@ pub async fn start(config: Config) -> Result<RunningServer, Error> {
         background,
         admin,
         grace: config.shutdown_grace,
+        clock: config.clock.clone(),
     })
 }

@@ -6,7 +6,7 @@
 //! content type, 422 wrong types): extractors produce them before a handler runs, and a
 //! schema-driven tester must find each status it can see documented.
 
-use crate::http::{self, identity, merchant, sms, sync};
+use crate::http::{self, dev, identity, merchant, sms, sync};
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, Http, HttpAuthScheme, SecurityScheme};
 use utoipa::openapi::{OpenApi as Doc, RefOr, Response, ResponseBuilder};
 use utoipa::{Modify, OpenApi};
@@ -30,7 +30,7 @@ use warung_core::protocol::{CatalogOp, DeviceOp, Page};
         identity::me, identity::start_binding, identity::binding_status, identity::list_devices,
         identity::revoke_device, identity::set_pin, identity::verify_pin_handler,
         identity::enroll_totp, identity::reset_totp, identity::verify_totp_handler,
-        sms::inbound, sms::dev_outbox,
+        sms::inbound, sms::dev_outbox, dev::advance_clock,
     ),
     components(schemas(
         Page<CatalogOp>, Page<DeviceOp>, warung_core::protocol::ApiError, warung_core::protocol::Bucket
@@ -41,6 +41,7 @@ use warung_core::protocol::{CatalogOp, DeviceOp, Page};
         (name = "merchant", description = "The merchant API (Bearer merchant key)"),
         (name = "identity", description = "SMS OTP, sessions, SIM binding, devices, PIN, TOTP (Bearer access token; some signed by the bound device)"),
         (name = "sms", description = "The aggregator's inbound webhook (HMAC) and the development outbox"),
+        (name = "dev", description = "Development only: moving the server's clock for test suites"),
         (name = "operations", description = "Health, readiness, metrics, this document"),
     )
 )]

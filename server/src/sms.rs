@@ -81,10 +81,12 @@ impl Default for SmsConfig {
 pub fn gateway(
     config: &SmsConfig,
     store: Arc<dyn Storage>,
+    clock: crate::clock::Clock,
 ) -> Result<Arc<dyn SmsGateway>, crate::Error> {
     Ok(match &config.gateway {
         GatewayConfig::Dev => Arc::new(DevGateway {
             store,
+            clock,
             sender_id: config.sender_id.clone(),
         }),
         GatewayConfig::Http { url, api_key } => Arc::new(HttpGateway::new(
@@ -99,6 +101,7 @@ pub fn gateway(
 /// Keeps messages in the database's `dev_sms` table.
 pub struct DevGateway {
     store: Arc<dyn Storage>,
+    clock: crate::clock::Clock,
     sender_id: String,
 }
 
@@ -106,12 +109,7 @@ impl SmsGateway for DevGateway {
     fn send(&self, m: OutboundSms) -> SmsFuture<'_> {
         Box::pin(async move {
             self.store
-                .dev_sms_insert(
-                    m.to,
-                    self.sender_id.clone(),
-                    m.text,
-                    crate::identity::now_unix(),
-                )
+                .dev_sms_insert(m.to, self.sender_id.clone(), m.text, self.clock.unix())
                 .await
                 .map(|_| ())
                 .map_err(|e| SmsError(e.to_string()))

@@ -23,6 +23,7 @@ async fn spawn(demo: bool) -> Srv {
     let dir = tempfile::tempdir().unwrap();
     let server = start_at(dir.path(), demo).await;
     Srv {
+        clock: server.clock(),
         url: server.url(),
         server,
         http: reqwest::Client::new(),
@@ -855,6 +856,7 @@ async fn restart_keeps_everything() {
     let dir = tempfile::tempdir().unwrap();
     let server = start_at(dir.path(), true).await;
     let s = Srv {
+        clock: server.clock(),
         url: server.url(),
         server,
         http: reqwest::Client::new(),
@@ -888,6 +890,7 @@ async fn restart_keeps_everything() {
 
     let server = start_at(dir.path(), true).await; // --demo again: not re-seeded
     let s = Srv {
+        clock: server.clock(),
         url: server.url(),
         server,
         http: reqwest::Client::new(),

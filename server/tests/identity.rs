@@ -7,20 +7,10 @@ mod common;
 use common::*;
 use serde_json::{Value, json};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 use warung_core::otp::{TotpParams, base32_decode, totp};
 
 fn totp_at(secret: &[u8], t: i64) -> String {
     totp(secret, t as u64, &TotpParams::default()).unwrap()
-}
-
-/// Waits until the current 30 s step has at least 4 s left, so a sequence of TOTP checks sees
-/// the same step as the test.
-async fn mid_step() {
-    let into = now().rem_euclid(30);
-    if into >= 26 {
-        tokio::time::sleep(Duration::from_secs((31 - into) as u64)).await;
-    }
 }
 
 fn step_up_digest(action: &str, subject: &str) -> String {
@@ -176,8 +166,7 @@ async fn register_otp_bind_pin_totp_flow() {
     s.signed(&p, "POST", "/v1/me/totp", None)
         .await
         .expect(409, "totp_already_enrolled");
-    mid_step().await;
-    let t = now();
+    let t = s.now();
     let r = s
         .signed(
             &p,
@@ -353,7 +342,7 @@ async fn expired_otp_is_refused() {
     let r = s.request_otp("081211110004", "register", &d).await;
     let c = r.body["challenge_id"].as_str().unwrap().to_owned();
     let code = s.dev_code("081211110004").await;
-    tokio::time::sleep(Duration::from_millis(1100)).await;
+    s.advance(1);
     s.verify_otp(&c, &code, &d).await.expect(403, "otp_expired");
     s.server.shutdown().await;
 }
@@ -371,7 +360,25 @@ async fn resend_cooldown_and_hourly_limits() {
         r.headers["retry-after"].to_str().unwrap(),
         retry.to_string()
     );
-
+    // The cool-down ends when the server's clock says so, not before.
+    s.advance(retry - 1);
+    s.request_otp("081211110005", "login", &d)
+        .await
+        .expect(429, "rate_limited");
+    s.advance(1);
+    assert_eq!(s.request_otp("081211110005", "login", &d).await.status, 200);
+    // An hour later the per-phone window has emptied again.
+    for _ in 0..3 {
+        s.advance(30);
+        let r = s.request_otp("081211110005", "login", &d).await;
+        assert_eq!(r.status, 200, "{}", r.text);
+    }
+    s.advance(30);
+    s.request_otp("081211110005", "login", &d)
+        .await
+        .expect(429, "rate_limited");
+    s.advance(3600);
+    assert_eq!(s.request_otp("081211110005", "login", &d).await.status, 200);
     s.server.shutdown().await;
 
     // Per phone per hour: 5 (no cool-down here).
@@ -544,7 +551,7 @@ async fn expired_binding_token_is_refused() {
     let s = spawn_with(|c| c.identity.binding_ttl_s = 1).await;
     let p = s.login("081222220002").await;
     let (binding, body) = s.start_binding(&p).await;
-    tokio::time::sleep(Duration::from_millis(1100)).await;
+    s.advance(1);
     let r = s.inbound(&p.phone, &body).await;
     assert_eq!(r.body["reason"], "token_expired", "{}", r.text);
     let st = s
@@ -598,7 +605,7 @@ async fn unsigned_forged_replayed_stale_and_mismatched_signatures() {
         "PUT",
         "/v1/me/pin",
         body.as_bytes(),
-        now(),
+        s.now(),
         &nonce(),
     );
     s.signed_raw("PUT", "/v1/me/pin", &p.access, Some(&pin), Some(&sig))
@@ -611,7 +618,7 @@ async fn unsigned_forged_replayed_stale_and_mismatched_signatures() {
         "PUT",
         "/v1/me/pin",
         br#"{"pin":"862093"}"#,
-        now(),
+        s.now(),
         &nonce(),
     );
     s.signed_raw("PUT", "/v1/me/pin", &p.access, Some(&pin), Some(&sig))
@@ -624,7 +631,7 @@ async fn unsigned_forged_replayed_stale_and_mismatched_signatures() {
         "PUT",
         "/v1/me/pin/verify",
         body.as_bytes(),
-        now(),
+        s.now(),
         &nonce(),
     );
     s.signed_raw("PUT", "/v1/me/pin", &p.access, Some(&pin), Some(&sig))
@@ -638,7 +645,7 @@ async fn unsigned_forged_replayed_stale_and_mismatched_signatures() {
             "PUT",
             "/v1/me/pin",
             body.as_bytes(),
-            now() + skew,
+            s.now() + skew,
             &nonce(),
         );
         s.signed_raw("PUT", "/v1/me/pin", &p.access, Some(&pin), Some(&sig))
@@ -652,7 +659,7 @@ async fn unsigned_forged_replayed_stale_and_mismatched_signatures() {
         "PUT",
         "/v1/me/pin",
         body.as_bytes(),
-        now(),
+        s.now(),
         &nonce(),
     );
     s.signed_raw("PUT", "/v1/me/pin", &p.access, Some(&pin), Some(&sig))
@@ -665,7 +672,7 @@ async fn unsigned_forged_replayed_stale_and_mismatched_signatures() {
         "PUT",
         "/v1/me/pin",
         body.as_bytes(),
-        now(),
+        s.now(),
         "short",
     );
     s.signed_raw("PUT", "/v1/me/pin", &p.access, Some(&pin), Some(&sig))
@@ -678,7 +685,7 @@ async fn unsigned_forged_replayed_stale_and_mismatched_signatures() {
         "PUT",
         "/v1/me/pin",
         body.as_bytes(),
-        now(),
+        s.now(),
         &nonce(),
     );
     let r = s
@@ -696,7 +703,7 @@ async fn unsigned_forged_replayed_stale_and_mismatched_signatures() {
         "POST",
         "/v1/me/pin/verify",
         bad.to_string().as_bytes(),
-        now(),
+        s.now(),
         &nonce(),
     );
     s.signed_raw(
@@ -789,7 +796,7 @@ async fn rotated_refresh_token_reuse_revokes_the_family() {
 async fn expired_access_token_is_token_expired() {
     let s = spawn_with(|c| c.identity.access_ttl_s = 1).await;
     let p = s.login("081255550003").await;
-    tokio::time::sleep(Duration::from_millis(1100)).await;
+    s.advance(1);
     s.call("GET", "/v1/me", Some(&p.access), None)
         .await
         .expect(401, "token_expired");
@@ -868,7 +875,7 @@ async fn every_user_endpoint_anonymously_and_as_another_user() {
         "POST",
         "/v1/me/totp",
         b"",
-        now(),
+        s.now(),
         &nonce(),
     );
     s.signed_raw("POST", "/v1/me/totp", &b.access, None, Some(&sig))
@@ -1103,8 +1110,7 @@ async fn totp_skew_replay_and_rate_limit() {
             .await
         }
     };
-    mid_step().await;
-    let t = now();
+    let t = s.now();
     // ±2 steps are refused (failures 1 and 2).
     check(totp_at(&secret, t - 60))
         .await
@@ -1405,7 +1411,7 @@ async fn totp_replays_do_not_count_toward_the_lock_out() {
     };
     // No waiting for mid-step: the step of `t` and the next are both inside the ±1 window
     // for the few seconds this test takes.
-    let t = now();
+    let t = s.now();
     let code = totp_at(&secret, t);
     let r = check(code.clone()).await;
     assert_eq!(r.status, 200, "{}", r.text);
@@ -1458,7 +1464,7 @@ async fn totp_reset_needs_the_pin_and_a_step_up_then_enrols_again() {
     s.signed(&p, "POST", "/v1/me/totp", None)
         .await
         .expect(409, "totp_already_enrolled");
-    let t = now();
+    let t = s.now();
     assert_eq!(check(first.clone(), t).await.status, 200);
 
     // Unsigned; no grant; a grant for another action.
@@ -1519,5 +1525,53 @@ async fn totp_reset_needs_the_pin_and_a_step_up_then_enrols_again() {
     let r = reset("739154", &grant).await;
     r.expect(423, "pin_locked");
     assert!(r.headers.get("retry-after").is_some());
+    s.server.shutdown().await;
+}
+
+#[tokio::test]
+async fn the_dev_clock_route_moves_time_only_when_enabled_and_only_for_the_dev_token() {
+    let body = json!({"advance_s": 31});
+    // Off by default: as if the route did not exist.
+    let s = spawn().await;
+    s.call("POST", "/v1/dev/clock", Some(DEV_TOKEN), Some(body.clone()))
+        .await
+        .expect(404, "not_found");
+    s.server.shutdown().await;
+
+    let s = spawn_with(|c| {
+        c.dev_clock = true;
+        c.identity.otp_resend_s = 30;
+    })
+    .await;
+    let start = s.now();
+    s.call("POST", "/v1/dev/clock", Some("wrong"), Some(body.clone()))
+        .await
+        .expect(401, "unauthorized");
+    s.call("POST", "/v1/dev/clock", None, Some(body.clone()))
+        .await
+        .expect(401, "unauthorized");
+    for bad in [
+        json!({"advance_s": 0}),
+        json!({"advance_s": 2_592_001}),
+        json!({"advance_s": -1}),
+    ] {
+        let r = s
+            .call("POST", "/v1/dev/clock", Some(DEV_TOKEN), Some(bad))
+            .await;
+        assert_eq!(r.status, 422, "{}", r.text);
+    }
+    assert_eq!(s.now(), start, "refused moves leave the clock alone");
+    // A client waits out the resend cool-down through the route.
+    let d = new_device_id();
+    assert_eq!(s.request_otp("081211119990", "login", &d).await.status, 200);
+    s.request_otp("081211119990", "login", &d)
+        .await
+        .expect(429, "rate_limited");
+    let r = s
+        .call("POST", "/v1/dev/clock", Some(DEV_TOKEN), Some(body))
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.body["now"].as_i64(), Some(start + 31));
+    assert_eq!(s.request_otp("081211119990", "login", &d).await.status, 200);
     s.server.shutdown().await;
 }

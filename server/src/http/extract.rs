@@ -6,7 +6,7 @@ use super::AppState;
 use crate::auth::sha256;
 use crate::auth::{DEVICE_TOKEN_PREFIX, MERCHANT_KEY_PREFIX, hash_secret};
 use crate::error::ApiFailure;
-use crate::identity::{ACCESS_TOKEN_PREFIX, hex, is_valid_nonce, now_unix, verify_ed25519};
+use crate::identity::{ACCESS_TOKEN_PREFIX, hex, is_valid_nonce, verify_ed25519};
 use crate::store::identity::{AccessOutcome, SessionCtx};
 use axum::body::{Body, Bytes};
 use axum::extract::rejection::JsonRejection;
@@ -158,7 +158,7 @@ impl UserAuth {
             .ok_or_else(|| ApiFailure::unauthorized("send Authorization: Bearer <access token>"))?;
         match state
             .store
-            .session_by_access(hash_secret(token), now_unix())
+            .session_by_access(hash_secret(token), state.clock.unix())
             .await?
         {
             AccessOutcome::Valid(session) => Ok(session),
@@ -252,7 +252,7 @@ async fn verify_signed(
         .parse()
         .map_err(|_| invalid("the timestamp is not unix seconds"))?;
     let max_skew = state.identity.max_clock_skew_s.max(0) as u64;
-    if now_unix().abs_diff(timestamp) > max_skew {
+    if state.clock.unix().abs_diff(timestamp) > max_skew {
         return Err(ApiFailure::unauthenticated(
             "signature_stale",
             "the request's timestamp is too far from the server's clock",
@@ -285,7 +285,7 @@ async fn verify_signed(
     let keep = 2 * state.identity.max_clock_skew_s.max(1);
     if !state
         .store
-        .use_nonce(device, nonce, now_unix(), keep)
+        .use_nonce(device, nonce, state.clock.unix(), keep)
         .await?
     {
         return Err(ApiFailure::unauthenticated(

@@ -53,10 +53,11 @@ pub fn normalize_phone(phone: &str) -> Result<String, ApiFailure> {
 }
 
 /// Fresh access and refresh tokens for a session of `family_id`.
-fn new_tokens(family_id: String, config: &IdentityConfig) -> (NewSession, String, String) {
+fn new_tokens(family_id: String, state: &AppState) -> (NewSession, String, String) {
+    let config = &state.identity;
     let access = new_secret(ACCESS_TOKEN_PREFIX);
     let refresh = new_secret(REFRESH_TOKEN_PREFIX);
-    let now = now_unix();
+    let now = state.clock.unix();
     (
         NewSession {
             family_id,
@@ -168,7 +169,7 @@ pub async fn request_otp(
             user_id,
             tx_digest,
             code_hash: otp_code_hash(&id, &code),
-            now: now_unix(),
+            now: state.clock.unix(),
             ttl_s: config.otp_ttl_s,
             resend_s: config.otp_resend_s,
             per_phone_hour: config.otp_per_phone_hour,
@@ -243,14 +244,14 @@ pub async fn verify_otp(
             "the code is 6 digits 0-9",
         ));
     }
-    let (tokens, access, refresh) = new_tokens(uuid::Uuid::now_v7().to_string(), &state.identity);
+    let (tokens, access, refresh) = new_tokens(uuid::Uuid::now_v7().to_string(), &state);
     let outcome = state
         .store
         .otp_verify(OtpAttempt {
             challenge_id: req.challenge_id.clone(),
             code_hash: otp_code_hash(&req.challenge_id, &req.code),
             device_id: req.device_id.clone(),
-            now: now_unix(),
+            now: state.clock.unix(),
             max_attempts: state.identity.otp_max_attempts,
             session: tokens.clone(),
             grant_ttl_s: state.identity.step_up_ttl_s,
@@ -311,10 +312,14 @@ pub async fn refresh(
     if !req.refresh_token.starts_with(REFRESH_TOKEN_PREFIX) {
         return Err(ApiFailure::unauthorized("unknown refresh token"));
     }
-    let (tokens, access, refresh) = new_tokens(String::new(), &state.identity);
+    let (tokens, access, refresh) = new_tokens(String::new(), &state);
     let outcome = state
         .store
-        .session_refresh(hash_secret(&req.refresh_token), tokens.clone(), now_unix())
+        .session_refresh(
+            hash_secret(&req.refresh_token),
+            tokens.clone(),
+            state.clock.unix(),
+        )
         .await?;
     match outcome {
         RefreshOutcome::Rotated(ctx) => Ok(Json(session_body(
@@ -357,7 +362,7 @@ pub async fn logout(
 ) -> Result<StatusCode, ApiFailure> {
     state
         .store
-        .session_revoke(session.family_id, "logout".into(), now_unix())
+        .session_revoke(session.family_id, "logout".into(), state.clock.unix())
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -415,7 +420,7 @@ pub async fn start_binding(
         })?;
     let token = new_bind_token();
     let id = uuid::Uuid::now_v7().to_string();
-    let now = now_unix();
+    let now = state.clock.unix();
     state
         .store
         .binding_start(NewBinding {
@@ -452,7 +457,7 @@ pub async fn binding_status(
     Ok(Json(
         state
             .store
-            .binding_status(session.user_id, id, now_unix())
+            .binding_status(session.user_id, id, state.clock.unix())
             .await?,
     ))
 }
@@ -492,7 +497,7 @@ pub async fn revoke_device(
 ) -> Result<StatusCode, ApiFailure> {
     state
         .store
-        .revoke_device(session.user_id, device_id, now_unix())
+        .revoke_device(session.user_id, device_id, state.clock.unix())
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -512,13 +517,13 @@ fn pin_failure(p: PinProblem) -> ApiFailure {
     }
 }
 
-fn locked(until: i64) -> ApiFailure {
+fn locked(until: i64, now: i64) -> ApiFailure {
     ApiFailure::new(
         StatusCode::LOCKED,
         "pin_locked",
         "too many wrong PINs: money movement is locked for a while",
     )
-    .retry_after((until - now_unix()).max(1) as u64)
+    .retry_after((until - now).max(1) as u64)
 }
 
 /// Checks the user's PIN under the lock-out rule (a locked user is refused even with the
@@ -528,9 +533,9 @@ async fn check_pin(state: &AppState, user_id: &str, pin: &str) -> Result<(), Api
     let Some((hash, salt, iterations)) = stored.pin else {
         return Err(ApiFailure::forbidden("pin_not_set", "set a PIN first"));
     };
-    let now = now_unix();
+    let now = state.clock.unix();
     if let Some(until) = stored.locked_until.filter(|u| *u > now) {
-        return Err(locked(until));
+        return Err(locked(until, state.clock.unix()));
     }
     if !is_ascii_digits(pin, warung_core::protocol::PIN_DIGITS) {
         return Err(pin_failure(PinProblem::Format));
@@ -545,7 +550,7 @@ async fn check_pin(state: &AppState, user_id: &str, pin: &str) -> Result<(), Api
         .pin_record(
             user_id.to_owned(),
             correct,
-            now_unix(),
+            state.clock.unix(),
             config.pin_max_attempts,
             config.pin_lock_s,
         )
@@ -558,7 +563,7 @@ async fn check_pin(state: &AppState, user_id: &str, pin: &str) -> Result<(), Api
         }
         PinAttempt::Locked { until } => {
             tracing::warn!(user = %user_id, "PIN locked");
-            Err(locked(until))
+            Err(locked(until, state.clock.unix()))
         }
     }
 }
@@ -598,7 +603,7 @@ pub async fn set_pin(
                 session.user_id.clone(),
                 challenge.clone(),
                 digest.clone(),
-                now_unix(),
+                state.clock.unix(),
             )
             .await?
         {
@@ -628,7 +633,7 @@ pub async fn set_pin(
             salt,
             iterations,
             step_up,
-            now: now_unix(),
+            now: state.clock.unix(),
         })
         .await?;
     match updated {
@@ -741,7 +746,7 @@ pub async fn reset_totp(
             session.user_id.clone(),
             req.step_up_challenge_id.clone(),
             digest.clone(),
-            now_unix(),
+            state.clock.unix(),
         )
         .await?
     {
@@ -754,7 +759,7 @@ pub async fn reset_totp(
             user_id: session.user_id.clone(),
             challenge_id: req.step_up_challenge_id,
             tx_digest: digest,
-            now: now_unix(),
+            now: state.clock.unix(),
         })
         .await?
     {
@@ -801,7 +806,7 @@ pub async fn verify_totp_handler(
             "enrol the soft token first",
         ));
     };
-    let now = now_unix();
+    let now = state.clock.unix();
     let matched = warung_core::otp::verify_totp(&secret, &req.code, now.max(0) as u64, &params, 1)
         .unwrap_or(None);
     let outcome = state

@@ -6,6 +6,7 @@
 //! timeouts), compression (gzip, zstd), request timeout. The body limit is axum's
 //! `DefaultBodyLimit`, so an oversized body is a 413 with the JSON error body.
 
+pub mod dev;
 pub mod extract;
 pub mod identity;
 pub mod merchant;
@@ -41,6 +42,10 @@ pub struct AppState {
     /// The outbound SMS gateway.
     pub sms: Arc<dyn crate::sms::SmsGateway>,
     pub sms_config: Arc<crate::sms::SmsConfig>,
+    /// The server's one clock (see [`crate::clock`]).
+    pub clock: crate::clock::Clock,
+    /// Whether `POST /v1/dev/clock` may move it (`--dev-clock`).
+    pub dev_clock: bool,
 }
 
 /// Limits of the HTTP layer.
@@ -110,6 +115,7 @@ pub fn router(state: AppState, limits: HttpLimits) -> Router {
         .route("/v1/me/totp/verify", post(identity::verify_totp_handler))
         .route("/v1/sms/inbound", post(sms::inbound))
         .route("/v1/dev/sms", get(sms::dev_outbox))
+        .route("/v1/dev/clock", post(dev::advance_clock))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .with_state(state.clone());

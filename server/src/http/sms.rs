@@ -3,7 +3,7 @@
 use super::AppState;
 use super::extract::{ApiQuery, bearer, json_from_bytes, raw_body};
 use crate::error::ApiFailure;
-use crate::identity::{ct_eq, now_unix};
+use crate::identity::ct_eq;
 use crate::sms::{OutboundSms, bound_text, inbound_signature_valid};
 use crate::store::identity::{DevSms, InboundCommand, InboundMessage};
 use axum::Json;
@@ -58,7 +58,7 @@ pub async fn inbound(
         tracing::warn!("inbound SMS with a bad signature");
         return Err(bad());
     }
-    let now = now_unix();
+    let now = state.clock.unix();
     if now.abs_diff(timestamp) > state.identity.max_clock_skew_s.max(0) as u64 {
         return Err(ApiFailure::unauthenticated(
             "stale_timestamp",
@@ -146,23 +146,7 @@ pub async fn dev_outbox(
     parts: Parts,
     ApiQuery(query): ApiQuery<DevSmsQuery>,
 ) -> Result<Json<DevSmsList>, ApiFailure> {
-    let Some(token) = state
-        .sms_config
-        .dev_token
-        .clone()
-        .filter(|_| state.sms.kind() == "dev")
-    else {
-        return Err(ApiFailure::for_status(StatusCode::NOT_FOUND));
-    };
-    let given = bearer(&parts).unwrap_or("");
-    if !ct_eq(
-        &crate::auth::hash_secret(given),
-        &crate::auth::hash_secret(&token),
-    ) {
-        return Err(ApiFailure::unauthorized(
-            "send Authorization: Bearer <dev token>",
-        ));
-    }
+    require_dev_token(&state, &parts, state.sms.kind() == "dev")?;
     let limit = query.limit.unwrap_or(20);
     if !(1..=100).contains(&limit) {
         return Err(ApiFailure::invalid_query("limit must be between 1 and 100"));
@@ -175,4 +159,22 @@ pub async fn dev_outbox(
     Ok(Json(DevSmsList {
         messages: state.store.dev_sms_list(to, limit).await?,
     }))
+}
+
+/// A development route answers only when `enabled` and a dev token is configured (404
+/// otherwise, as if it did not exist), and only to that token (401).
+pub fn require_dev_token(state: &AppState, parts: &Parts, enabled: bool) -> Result<(), ApiFailure> {
+    let Some(token) = state.sms_config.dev_token.as_deref().filter(|_| enabled) else {
+        return Err(ApiFailure::for_status(StatusCode::NOT_FOUND));
+    };
+    let given = bearer(parts).unwrap_or("");
+    if !ct_eq(
+        &crate::auth::hash_secret(given),
+        &crate::auth::hash_secret(token),
+    ) {
+        return Err(ApiFailure::unauthorized(
+            "send Authorization: Bearer <dev token>",
+        ));
+    }
+    Ok(())
 }

@@ -20,6 +20,8 @@ pub struct Srv {
     pub http: reqwest::Client,
     /// The data directory, removed with the server (`None`: the test owns it).
     pub _dir: Option<tempfile::TempDir>,
+    /// The server's clock: it stands still until a test moves it ([`Srv::advance`]).
+    pub clock: warung_server::clock::Clock,
 }
 
 pub struct Resp {
@@ -40,7 +42,8 @@ impl Resp {
     }
 }
 
-/// Test defaults: cheap PIN hashing, no resend cool-down, inbound SMS and the dev outbox on.
+/// Test defaults: cheap PIN hashing, no resend cool-down, inbound SMS and the dev outbox on,
+/// and a clock that stands at the start time until a test moves it.
 pub fn test_config(dir: &std::path::Path) -> Config {
     let mut config = Config::new(dir);
     config.listen = "127.0.0.1:0".parse().unwrap();
@@ -48,6 +51,7 @@ pub fn test_config(dir: &std::path::Path) -> Config {
     config.identity.otp_resend_s = 0;
     config.sms.inbound_secret = Some(INBOUND_SECRET.into());
     config.sms.dev_token = Some(DEV_TOKEN.into());
+    config.clock = warung_server::clock::Clock::fixed_now();
     config
 }
 
@@ -57,6 +61,7 @@ pub async fn spawn_with(tune: impl FnOnce(&mut Config)) -> Srv {
     tune(&mut config);
     let server = warung_server::start(config).await.unwrap();
     Srv {
+        clock: server.clock(),
         url: server.url(),
         server,
         http: reqwest::Client::new(),
@@ -68,8 +73,16 @@ pub async fn spawn() -> Srv {
     spawn_with(|_| {}).await
 }
 
-pub fn now() -> i64 {
-    time::OffsetDateTime::now_utc().unix_timestamp()
+impl Srv {
+    /// The server's time, unix seconds: what signatures, TOTP codes and inbound SMS carry.
+    pub fn now(&self) -> i64 {
+        self.clock.unix()
+    }
+
+    /// Moves the server's clock forward instead of sleeping.
+    pub fn advance(&self, seconds: u64) {
+        self.clock.advance(std::time::Duration::from_secs(seconds));
+    }
 }
 
 pub fn new_device_id() -> String {
@@ -220,7 +233,7 @@ impl Srv {
             method,
             path,
             bytes.as_bytes(),
-            now(),
+            self.now(),
             &nonce(),
         );
         self.signed_raw(method, path, &p.access, body.as_ref(), Some(&sig))
@@ -291,7 +304,7 @@ impl Srv {
     ) -> Resp {
         let body =
             json!({"message_id": message_id, "from": from, "to": "3345", "text": text}).to_string();
-        let ts = now() + skew;
+        let ts = self.now() + skew;
         let key = ring::hmac::Key::new(ring::hmac::HMAC_SHA256, secret.as_bytes());
         let mut signed = format!("{ts}.").into_bytes();
         signed.extend_from_slice(body.as_bytes());

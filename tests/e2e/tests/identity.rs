@@ -29,14 +29,22 @@ async fn server(dir: &Path, access_ttl_s: i64) -> warung_server::RunningServer {
     config.sms.inbound_secret = Some(SECRET.into());
     config.identity.pin_iterations = 10_000;
     config.identity.access_ttl_s = access_ttl_s;
-    // One second between codes to the same phone (30 s in production) keeps the test short.
+    // One second between codes to the same phone (30 s in production); the tests move the
+    // server's clock past it and past token expiries instead of sleeping.
     config.identity.otp_resend_s = 1;
+    config.clock = warung_server::clock::Clock::fixed_now();
     warung_server::start(config).await.unwrap()
 }
 
 /// The SMS a phone sends to the short code, delivered as the aggregator does: signed with the
-/// shared secret over `timestamp.body`.
-async fn deliver_sms(url: &str, from: &str, to: &str, text: &str) -> serde_json::Value {
+/// shared secret over `timestamp.body`, stamped with the server's (test-moved) clock.
+async fn deliver_sms(
+    server: &warung_server::RunningServer,
+    from: &str,
+    to: &str,
+    text: &str,
+) -> serde_json::Value {
+    let url = server.url();
     let body = serde_json::to_vec(&InboundSms {
         message_id: format!("mo-{}", fastrand::u64(..)),
         from: from.into(),
@@ -44,7 +52,7 @@ async fn deliver_sms(url: &str, from: &str, to: &str, text: &str) -> serde_json:
         text: text.into(),
     })
     .unwrap();
-    let ts = time::OffsetDateTime::now_utc().unix_timestamp();
+    let ts = server.clock().unix();
     let sig = warung_server::sms::inbound_signature(SECRET, ts, &body);
     let resp = reqwest::Client::new()
         .post(format!("{url}/v1/sms/inbound"))
@@ -86,7 +94,7 @@ async fn sign_in(
 /// Binds `phone`'s device by the SMS its SIM (`sim`) sends.
 async fn bind(server: &warung_server::RunningServer, phone: &Phone, sim: &str) {
     let how = phone.sync.begin_device_binding().await.unwrap();
-    let answer = deliver_sms(&server.url(), sim, &how.short_code, &how.sms_body).await;
+    let answer = deliver_sms(server, sim, &how.short_code, &how.sms_body).await;
     assert_eq!(answer["result"], "bound", "{answer}");
     let status = phone
         .sync
@@ -134,24 +142,12 @@ fn the_whole_journey_through_the_core_client() {
         // A binding SMS from another SIM is refused; the binding stays pending.
         let how = phone.sync.begin_device_binding().await.unwrap();
         assert!(how.sms_body.starts_with("WRG BIND "));
-        let refused = deliver_sms(
-            &server.url(),
-            "+6281299998888",
-            &how.short_code,
-            &how.sms_body,
-        )
-        .await;
+        let refused = deliver_sms(&server, "+6281299998888", &how.short_code, &how.sms_body).await;
         assert_eq!(refused["reason"], "wrong_sender");
         let status = phone.sync.binding_status(&how.binding_id).await.unwrap();
         assert_eq!(status.state, BindingState::Pending);
         // The real SIM sends it (the network reports the 62… form): bound.
-        let ok = deliver_sms(
-            &server.url(),
-            "6281234567001",
-            &how.short_code,
-            &how.sms_body,
-        )
-        .await;
+        let ok = deliver_sms(&server, "6281234567001", &how.short_code, &how.sms_body).await;
         assert_eq!(ok["result"], "bound", "{ok}");
         let status = phone
             .sync
@@ -161,13 +157,7 @@ fn the_whole_journey_through_the_core_client() {
         assert_eq!(status.state, BindingState::Bound);
         assert!(phone.sync.is_device_bound().unwrap());
         // The same token again: used.
-        let again = deliver_sms(
-            &server.url(),
-            "+6281234567001",
-            &how.short_code,
-            &how.sms_body,
-        )
-        .await;
+        let again = deliver_sms(&server, "+6281234567001", &how.short_code, &how.sms_body).await;
         assert_eq!(again["reason"], "token_used");
 
         // PIN: weak refused locally, set, verified, a wrong one counts.
@@ -191,7 +181,7 @@ fn the_whole_journey_through_the_core_client() {
                 .await,
             Err(Error::StepUpRequired)
         ));
-        tokio::time::sleep(Duration::from_millis(1_100)).await; // the resend cool-down
+        server.clock().advance(Duration::from_secs(1)); // the resend cool-down
         let challenge = phone
             .sync
             .request_step_up(StepUpAction::PinChange)
@@ -265,13 +255,14 @@ fn the_whole_journey_through_the_core_client() {
             .find_map(|p| p.strip_prefix("secret="))
             .unwrap()
             .to_owned();
-        let now = time::OffsetDateTime::now_utc().unix_timestamp() as u64;
+        // The server's clock stands still in this test: codes are made for its time.
+        let now = server.clock().unix() as u64;
         for t in [now, now - 30, 1_000_000_000, 59] {
             let ours = phone.sync.totp_code(t).unwrap();
             let theirs = oathtool(&["--totp", "-b", &secret, "--now", &format!("@{t}")]);
             assert_eq!(ours.code, theirs, "at {t}");
         }
-        let code = oathtool(&["--totp", "-b", &secret]);
+        let code = oathtool(&["--totp", "-b", &secret, "--now", &format!("@{now}")]);
         let step = phone.sync.confirm_totp(&code).await.unwrap();
         assert!(step >= now / 30 - 1);
         assert!(matches!(
@@ -299,15 +290,12 @@ fn the_whole_journey_through_the_core_client() {
             phone.sync.reset_totp("314159", "no-such-challenge").await,
             Err(Error::StepUpRequired)
         ));
-        let challenge = loop {
-            match phone.sync.request_step_up(StepUpAction::TotpReset).await {
-                // Only the 1 s resend cool-down of this server can be in the way.
-                Err(Error::RateLimited { retry_after_s }) if retry_after_s <= 1 => {
-                    tokio::time::sleep(Duration::from_secs(1)).await
-                }
-                other => break other.unwrap(),
-            }
-        };
+        server.clock().advance(Duration::from_secs(1)); // the resend cool-down
+        let challenge = phone
+            .sync
+            .request_step_up(StepUpAction::TotpReset)
+            .await
+            .unwrap();
         let code = server
             .admin()
             .latest_dev_otp(&challenge.phone)
@@ -363,7 +351,7 @@ fn sessions_refresh_transparently_and_a_new_phone_takes_over_the_binding() {
         old.sync.set_pin("258036").await.unwrap();
         let session_before = std::fs::read(dir.path().join("old/keys/warung.session.v1")).unwrap();
 
-        tokio::time::sleep(Duration::from_millis(2_500)).await;
+        server.clock().advance(Duration::from_secs(3));
         // Expired access token: the call refreshes (rotating the refresh token) and succeeds.
         old.sync.verify_pin("258036").await.unwrap();
         let session_after = std::fs::read(dir.path().join("old/keys/warung.session.v1")).unwrap();
@@ -373,45 +361,36 @@ fn sessions_refresh_transparently_and_a_new_phone_takes_over_the_binding() {
         );
         // Concurrent calls on an expired token share one refresh (a second one would look like
         // reuse and revoke the whole session).
-        tokio::time::sleep(Duration::from_millis(2_500)).await;
+        server.clock().advance(Duration::from_secs(3));
         let (a, b, c) = tokio::join!(old.sync.account(), old.sync.devices(), old.sync.account());
         a.unwrap();
         b.unwrap();
         c.unwrap();
         // The sync round keeps the session alive too.
-        tokio::time::sleep(Duration::from_millis(2_500)).await;
+        server.clock().advance(Duration::from_secs(3));
         old.sync.sync_now(&CancelFlag::new()).await.unwrap();
         old.sync.account().await.unwrap();
 
         // A new phone signs in to the same account and binds its SIM: the old device's binding
         // and sessions are revoked.
-        tokio::time::sleep(Duration::from_millis(100)).await;
+        server.clock().advance(Duration::from_secs(1)); // the resend cool-down
         let new = Phone::open(&dir.path().join("new"), &server.url(), 500);
-        let who = loop {
-            match new
-                .sync
-                .request_otp("+6281234567002", OtpPurpose::Login, SmsLanguage::En)
-                .await
-            {
-                Ok(challenge) => {
-                    let code = server
-                        .admin()
-                        .latest_dev_otp(&challenge.phone)
-                        .await
-                        .unwrap()
-                        .unwrap();
-                    break new
-                        .sync
-                        .verify_otp(&challenge.challenge_id, &code)
-                        .await
-                        .unwrap();
-                }
-                Err(Error::RateLimited { retry_after_s }) => {
-                    tokio::time::sleep(Duration::from_secs(retry_after_s.max(1))).await
-                }
-                Err(e) => panic!("{e:?}"),
-            }
-        };
+        let challenge = new
+            .sync
+            .request_otp("+6281234567002", OtpPurpose::Login, SmsLanguage::En)
+            .await
+            .unwrap();
+        let code = server
+            .admin()
+            .latest_dev_otp(&challenge.phone)
+            .await
+            .unwrap()
+            .unwrap();
+        let who = new
+            .sync
+            .verify_otp(&challenge.challenge_id, &code)
+            .await
+            .unwrap();
         assert!(!who.new_user);
         bind(&server, &new, "+6281234567002").await;
         let devices = new.sync.devices().await.unwrap();

@@ -17,13 +17,6 @@ use warung_core::protocol::{
     ProductInput, ProductList, RatingSummary, StockBand, Variant, VariantInput, Voucher,
 };
 
-/// The server's clock, at millisecond precision (what timestamps on the wire carry).
-pub fn now() -> OffsetDateTime {
-    let t = OffsetDateTime::now_utc();
-    t.replace_nanosecond(t.millisecond() as u32 * 1_000_000)
-        .unwrap_or(t)
-}
-
 fn rfc3339(t: OffsetDateTime) -> String {
     t.format(&Rfc3339).unwrap_or_default()
 }
@@ -64,6 +57,7 @@ pub fn create_merchant_account(
     kind: MerchantKind,
     key_hash: &[u8; 32],
     key_prefix: &str,
+    now: OffsetDateTime,
 ) -> Result<MerchantAccount, StoreError> {
     let name = validate::non_empty("name", name, validate::MAX_NAME)?;
     let merchant = Merchant {
@@ -74,7 +68,7 @@ pub fn create_merchant_account(
         contact: Contact::default(),
         policies: Policies::default(),
     };
-    let created_at = rfc3339(now());
+    let created_at = rfc3339(now);
     let json = serde_json::to_string(&merchant)?;
     conn.prepare_cached(
         "INSERT INTO merchant (id, json, key_hash, key_prefix, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
@@ -261,10 +255,11 @@ pub fn create_product(
     conn: &Connection,
     merchant_id: &str,
     input: ProductInput,
+    now: OffsetDateTime,
 ) -> Result<MerchantProduct, StoreError> {
     let input = validate::product(input)?;
     check_category(conn, &input.category_id)?;
-    let at = now();
+    let at = now;
     let product = Product {
         id: new_id("p"),
         merchant_id: merchant_id.to_owned(),
@@ -304,6 +299,7 @@ pub fn update_product(
     merchant_id: &str,
     product_id: &str,
     input: ProductInput,
+    now: OffsetDateTime,
 ) -> Result<MerchantProduct, StoreError> {
     let mut product = product_row(conn, merchant_id, product_id)?;
     let input = validate::product(input)?;
@@ -314,7 +310,7 @@ pub fn update_product(
     product.brand = input.brand;
     product.attributes = input.attributes;
     product.image_urls = input.image_urls;
-    product.updated_at = now().max(product.created_at);
+    product.updated_at = now.max(product.created_at);
     conn.prepare_cached("UPDATE product SET category_id = ?2, json = ?3 WHERE id = ?1")?
         .execute(params![
             product.id,
@@ -502,14 +498,14 @@ pub fn demo_count(band: StockBand) -> u32 {
 
 /// Loads PUT ops into an empty catalog (no merchant, no product). Categories already present
 /// (the default taxonomy) are kept. Returns `false` and changes nothing when not empty.
-pub fn seed(conn: &Connection, ops: &[CatalogOp]) -> Result<bool, StoreError> {
+pub fn seed(conn: &Connection, ops: &[CatalogOp], now: OffsetDateTime) -> Result<bool, StoreError> {
     let occupied = conn
         .prepare("SELECT 1 FROM merchant UNION ALL SELECT 1 FROM product LIMIT 1")?
         .exists([])?;
     if occupied {
         return Ok(false);
     }
-    let created_at = rfc3339(now());
+    let created_at = rfc3339(now);
     for op in ops {
         let CatalogAction::Put { entity } = &op.action else {
             continue;

@@ -741,6 +741,7 @@ impl IdentityStore for SqliteStore {
     }
 
     fn account(&self, user_id: String, device_id: String) -> StoreFuture<'_, AccountRow> {
+        let now = self.clock.unix();
         Box::pin(self.read(move |c| {
             let row: Option<(i64, bool, Option<i64>, bool)> = c
                 .prepare_cached(
@@ -757,7 +758,6 @@ impl IdentityStore for SqliteStore {
                      AND public_key IS NOT NULL AND revoked_at IS NULL",
                 )?
                 .exists(params![user_id, device_id])?;
-            let now = OffsetDateTime::now_utc().unix_timestamp();
             Ok(AccountRow {
                 created_at,
                 device_bound,

@@ -34,6 +34,7 @@ pub fn apply_batch(
     conn: &Connection,
     device_id: &str,
     mut batch: Vec<Intent>,
+    now: OffsetDateTime,
 ) -> Result<IntentBatchOutcome, StoreError> {
     batch.sort_by_key(|i| i.seq); // stable: duplicates keep their order
     let (next_seq, cart_json): (i64, String) = conn
@@ -46,10 +47,7 @@ pub fn apply_batch(
         cart: serde_json::from_str::<CartMirror>(&cart_json)?,
         cart_changed: false,
     };
-    let mut ctx = SqlContext {
-        conn,
-        now: OffsetDateTime::now_utc(),
-    };
+    let mut ctx = SqlContext { conn, now };
     let mut results = Vec::with_capacity(batch.len());
     let (mut applied, mut rejected) = (0u64, 0u64);
     for intent in &batch {

@@ -41,6 +41,8 @@ const READERS: usize = 4;
 /// The SQLite store. Cheap to share behind an `Arc`.
 pub struct SqliteStore {
     path: PathBuf,
+    /// The server's clock: timestamps written to rows.
+    clock: crate::clock::Clock,
     writer: Writer,
     readers: Arc<ReadPool>,
 }
@@ -85,7 +87,7 @@ fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
 
 impl SqliteStore {
     /// Opens (creating if needed) the database at `path`, migrates it and starts the writer.
-    pub fn open(path: &Path) -> Result<SqliteStore, StoreError> {
+    pub fn open(path: &Path, clock: crate::clock::Clock) -> Result<SqliteStore, StoreError> {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir).map_err(|e| {
                 StoreError::Unavailable(format!("cannot create {}: {e}", dir.display()))
@@ -102,6 +104,7 @@ impl SqliteStore {
             .map_err(|e| StoreError::Unavailable(format!("cannot start the writer: {e}")))?;
         Ok(SqliteStore {
             path: path.to_owned(),
+            clock,
             writer,
             readers: Arc::new(ReadPool {
                 conns: Mutex::new(readers),
@@ -179,29 +182,29 @@ impl Storage for SqliteStore {
         request: RegisterDevice,
         token_hash: [u8; 32],
     ) -> StoreFuture<'_, DeviceRegistration> {
+        let at = self.clock.now().format(&Rfc3339).unwrap_or_default();
+        // One conditional insert, not a check then an insert: two registrations of one id
+        // cannot both pass, whatever the backend's concurrency.
         Box::pin(self.writer.write(move |c| {
-            let exists = c
-                .prepare_cached("SELECT 1 FROM device WHERE id = ?1")?
-                .exists([&request.device_id])?;
-            if exists {
+            let inserted = c
+                .prepare_cached(
+                    "INSERT INTO device (id, token_hash, platform, app_version, next_seq, registered_at, cart_json)
+                     VALUES (?1, ?2, ?3, ?4, 1, ?5, ?6) ON CONFLICT (id) DO NOTHING",
+                )?
+                .execute(params![
+                    request.device_id,
+                    &token_hash[..],
+                    request.platform,
+                    request.app_version,
+                    at,
+                    serde_json::to_string(&CartMirror::default())?
+                ])?;
+            if inserted == 0 {
                 return Err(StoreError::conflict(
                     "device_exists",
                     format!("device {} is already registered", request.device_id),
                 ));
             }
-            let at = catalog::now().format(&Rfc3339).unwrap_or_default();
-            c.prepare_cached(
-                "INSERT INTO device (id, token_hash, platform, app_version, next_seq, registered_at, cart_json)
-                 VALUES (?1, ?2, ?3, ?4, 1, ?5, ?6)",
-            )?
-            .execute(params![
-                request.device_id,
-                &token_hash[..],
-                request.platform,
-                request.app_version,
-                at,
-                serde_json::to_string(&CartMirror::default())?
-            ])?;
             Ok(DeviceRegistration {
                 device_id: request.device_id,
                 device_token: String::new(), // the handler fills in the secret
@@ -239,9 +242,10 @@ impl Storage for SqliteStore {
         device_id: String,
         batch: Vec<Intent>,
     ) -> StoreFuture<'_, IntentBatchOutcome> {
+        let now = self.clock.now();
         Box::pin(
             self.writer
-                .write(move |c| intents::apply_batch(c, &device_id, batch)),
+                .write(move |c| intents::apply_batch(c, &device_id, batch, now)),
         )
     }
 
@@ -288,9 +292,10 @@ impl Storage for SqliteStore {
         merchant_id: String,
         input: ProductInput,
     ) -> StoreFuture<'_, MerchantProduct> {
+        let now = self.clock.now();
         Box::pin(
             self.writer
-                .write(move |c| catalog::create_product(c, &merchant_id, input)),
+                .write(move |c| catalog::create_product(c, &merchant_id, input, now)),
         )
     }
 
@@ -300,9 +305,10 @@ impl Storage for SqliteStore {
         product_id: String,
         input: ProductInput,
     ) -> StoreFuture<'_, MerchantProduct> {
+        let now = self.clock.now();
         Box::pin(
             self.writer
-                .write(move |c| catalog::update_product(c, &merchant_id, &product_id, input)),
+                .write(move |c| catalog::update_product(c, &merchant_id, &product_id, input, now)),
         )
     }
 
@@ -375,8 +381,9 @@ impl Storage for SqliteStore {
         key_hash: [u8; 32],
         key_prefix: String,
     ) -> StoreFuture<'_, MerchantAccount> {
+        let now = self.clock.now();
         Box::pin(self.writer.write(move |c| {
-            catalog::create_merchant_account(c, &name, kind, &key_hash, &key_prefix)
+            catalog::create_merchant_account(c, &name, kind, &key_hash, &key_prefix, now)
         }))
     }
 
@@ -397,7 +404,8 @@ impl Storage for SqliteStore {
     }
 
     fn seed(&self, ops: Vec<CatalogOp>) -> StoreFuture<'_, bool> {
-        Box::pin(self.writer.write(move |c| catalog::seed(c, &ops)))
+        let now = self.clock.now();
+        Box::pin(self.writer.write(move |c| catalog::seed(c, &ops, now)))
     }
 
     fn ensure_categories(&self, categories: Vec<Category>) -> StoreFuture<'_, ()> {
