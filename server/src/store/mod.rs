@@ -8,7 +8,9 @@
 //! Authentication secrets reach the store only as SHA-256 hashes ([`crate::auth`]).
 
 pub mod identity;
+pub mod postgres;
 pub mod sqlite;
+pub mod transfer;
 
 pub use identity::IdentityStore;
 

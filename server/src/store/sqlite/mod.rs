@@ -9,6 +9,7 @@
 //!   read transaction (a consistent snapshot).
 
 mod catalog;
+pub mod export;
 mod identity;
 mod intents;
 mod oplog;
