@@ -67,23 +67,30 @@ async fn deliver_sms(
     resp.json().await.unwrap()
 }
 
-/// Signs `phone` in through an SMS OTP read from the dev gateway.
+/// The code the dev gateway sent to `number` last.
+async fn sms_code(server: &warung_server::RunningServer, number: &str) -> String {
+    server
+        .admin()
+        .latest_dev_otp(number)
+        .await
+        .unwrap()
+        .expect("the dev gateway kept the SMS")
+}
+
+/// Signs `phone` in (`purpose`: register or login) through an SMS OTP read from the dev
+/// gateway.
 async fn sign_in(
     server: &warung_server::RunningServer,
     phone: &Phone,
     number: &str,
+    purpose: OtpPurpose,
 ) -> warung_core::verify::SignedIn {
     let challenge = phone
         .sync
-        .request_otp(number, OtpPurpose::Register, SmsLanguage::Id)
+        .request_otp(number, purpose, SmsLanguage::Id)
         .await
         .unwrap();
-    let code = server
-        .admin()
-        .latest_dev_otp(&challenge.phone)
-        .await
-        .unwrap()
-        .expect("the dev gateway kept the SMS");
+    let code = sms_code(server, &challenge.phone).await;
     phone
         .sync
         .verify_otp(&challenge.challenge_id, &code)
@@ -127,7 +134,7 @@ fn the_whole_journey_through_the_core_client() {
         ));
 
         // Register with the national form of the number; the server answers E.164.
-        let who = sign_in(&server, &phone, "0812-3456-7001").await;
+        let who = sign_in(&server, &phone, "0812-3456-7001", OtpPurpose::Register).await;
         assert!(who.new_user);
         assert_eq!(who.phone, "+6281234567001");
         let account = phone.sync.account().await.unwrap();
@@ -187,12 +194,7 @@ fn the_whole_journey_through_the_core_client() {
             .request_step_up(StepUpAction::PinChange)
             .await
             .unwrap();
-        let code = server
-            .admin()
-            .latest_dev_otp(&challenge.phone)
-            .await
-            .unwrap()
-            .unwrap();
+        let code = sms_code(&server, &challenge.phone).await;
         // A wrong code is refused with the attempts left; the right one grants the change.
         match phone
             .sync
@@ -296,12 +298,7 @@ fn the_whole_journey_through_the_core_client() {
             .request_step_up(StepUpAction::TotpReset)
             .await
             .unwrap();
-        let code = server
-            .admin()
-            .latest_dev_otp(&challenge.phone)
-            .await
-            .unwrap()
-            .unwrap();
+        let code = sms_code(&server, &challenge.phone).await;
         let grant = phone
             .sync
             .verify_step_up(&challenge.challenge_id, &code)
@@ -346,7 +343,7 @@ fn sessions_refresh_transparently_and_a_new_phone_takes_over_the_binding() {
         // Access tokens live 2 s here: every call after that needs a refresh.
         let server = server(dir.path(), 2).await;
         let old = Phone::open(&dir.path().join("old"), &server.url(), 500);
-        sign_in(&server, &old, "081234567002").await;
+        sign_in(&server, &old, "081234567002", OtpPurpose::Register).await;
         bind(&server, &old, "+6281234567002").await;
         old.sync.set_pin("258036").await.unwrap();
         let session_before = std::fs::read(dir.path().join("old/keys/warung.session.v1")).unwrap();
@@ -375,22 +372,7 @@ fn sessions_refresh_transparently_and_a_new_phone_takes_over_the_binding() {
         // and sessions are revoked.
         server.clock().advance(Duration::from_secs(1)); // the resend cool-down
         let new = Phone::open(&dir.path().join("new"), &server.url(), 500);
-        let challenge = new
-            .sync
-            .request_otp("+6281234567002", OtpPurpose::Login, SmsLanguage::En)
-            .await
-            .unwrap();
-        let code = server
-            .admin()
-            .latest_dev_otp(&challenge.phone)
-            .await
-            .unwrap()
-            .unwrap();
-        let who = new
-            .sync
-            .verify_otp(&challenge.challenge_id, &code)
-            .await
-            .unwrap();
+        let who = sign_in(&server, &new, "+6281234567002", OtpPurpose::Login).await;
         assert!(!who.new_user);
         bind(&server, &new, "+6281234567002").await;
         let devices = new.sync.devices().await.unwrap();
