@@ -150,6 +150,20 @@ async fn amounts_past_the_wire_range_are_422_and_publish_nothing() {
     s.server.shutdown().await;
 }
 
+/// Sends `body` to every route of one resource (create and replace); each must refuse it.
+async fn refused_by_all(
+    s: &Srv,
+    key: Option<&str>,
+    routes: &[(&str, String)],
+    body: &serde_json::Value,
+    what: &str,
+) {
+    for (method, path) in routes {
+        let r = s.call(method, path, key, Some(body.clone())).await;
+        refused(&r, &format!("{method} {path}: {what}"));
+    }
+}
+
 #[tokio::test]
 async fn every_display_text_field_refuses_misleading_text() {
     let s = common::spawn().await;
@@ -164,6 +178,7 @@ async fn every_display_text_field_refuses_misleading_text() {
         .call("PUT", "/v1/merchant", k, Some(profile.clone()))
         .await;
     assert_eq!(r.status, 200, "{}", r.text);
+    let profile_routes = [("PUT", "/v1/merchant".to_owned())];
     for field in [
         "name",
         "city",
@@ -175,10 +190,8 @@ async fn every_display_text_field_refuses_misleading_text() {
         "policies.returns",
     ] {
         for bad in [RLO, ZERO_WIDTH, NUL, ISOLATE] {
-            let r = s
-                .call("PUT", "/v1/merchant", k, Some(with(&profile, field, bad)))
-                .await;
-            refused(&r, &format!("merchant {field} = {bad:?}"));
+            let body = with(&profile, field, bad);
+            refused_by_all(&s, k, &profile_routes, &body, &format!("{field} = {bad:?}")).await;
         }
     }
     // Names and titles are one line; policies may span lines.
@@ -209,6 +222,10 @@ async fn every_display_text_field_refuses_misleading_text() {
         .await;
     assert_eq!(r.status, 201, "{}", r.text);
     let pid = r.body["product"]["id"].as_str().unwrap().to_owned();
+    let product_routes = [
+        ("POST", "/v1/merchant/products".to_owned()),
+        ("PUT", format!("/v1/merchant/products/{pid}")),
+    ];
     for field in [
         "title",
         "description",
@@ -226,19 +243,7 @@ async fn every_display_text_field_refuses_misleading_text() {
                 _ => bad.to_owned(),
             };
             let body = with(&product, field, &bad);
-            let r = s
-                .call("POST", "/v1/merchant/products", k, Some(body.clone()))
-                .await;
-            refused(&r, &format!("product {field} = {bad:?}"));
-            let r = s
-                .call(
-                    "PUT",
-                    &format!("/v1/merchant/products/{pid}"),
-                    k,
-                    Some(body),
-                )
-                .await;
-            refused(&r, &format!("product update {field} = {bad:?}"));
+            refused_by_all(&s, k, &product_routes, &body, &format!("{field} = {bad:?}")).await;
         }
     }
     // A category id is an identifier: visible ASCII, no spaces.
@@ -265,27 +270,14 @@ async fn every_display_text_field_refuses_misleading_text() {
         .await;
     assert_eq!(r.status, 201, "{}", r.text);
     let vid = r.body["variant"]["id"].as_str().unwrap().to_owned();
+    let variant_routes = [
+        ("POST", format!("/v1/merchant/products/{pid}/variants")),
+        ("PUT", format!("/v1/merchant/variants/{vid}")),
+    ];
     for field in ["sku", "options.ukuran", "options.{}"] {
         for bad in [RLO, ZERO_WIDTH, NUL, ISOLATE] {
             let body = with(&variant, field, bad);
-            let r = s
-                .call(
-                    "POST",
-                    &format!("/v1/merchant/products/{pid}/variants"),
-                    k,
-                    Some(body.clone()),
-                )
-                .await;
-            refused(&r, &format!("variant {field} = {bad:?}"));
-            let r = s
-                .call(
-                    "PUT",
-                    &format!("/v1/merchant/variants/{vid}"),
-                    k,
-                    Some(body),
-                )
-                .await;
-            refused(&r, &format!("variant update {field} = {bad:?}"));
+            refused_by_all(&s, k, &variant_routes, &body, &format!("{field} = {bad:?}")).await;
         }
     }
 
