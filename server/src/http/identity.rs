@@ -526,6 +526,32 @@ fn locked(until: i64, now: i64) -> ApiFailure {
     .retry_after((until - now).max(1) as u64)
 }
 
+/// A verified, unconsumed, unexpired step-up grant of the user for `digest`, or
+/// `step_up_required()`. Sensitive changes check it BEFORE the PIN: no PIN guess without a
+/// fresh SMS code.
+async fn require_step_up(
+    state: &AppState,
+    user_id: &str,
+    challenge_id: &str,
+    digest: &str,
+    step_up_required: impl Fn() -> ApiFailure,
+) -> Result<(), ApiFailure> {
+    let valid = state
+        .store
+        .step_up_valid(
+            user_id.to_owned(),
+            challenge_id.to_owned(),
+            digest.to_owned(),
+            state.clock.unix(),
+        )
+        .await?;
+    if valid {
+        Ok(())
+    } else {
+        Err(step_up_required())
+    }
+}
+
 /// Checks the user's PIN under the lock-out rule (a locked user is refused even with the
 /// right PIN). The PIN itself is never logged.
 async fn check_pin(state: &AppState, user_id: &str, pin: &str) -> Result<(), ApiFailure> {
@@ -597,18 +623,14 @@ pub async fn set_pin(
             .step_up_challenge_id
             .clone()
             .ok_or_else(step_up_required)?;
-        if !state
-            .store
-            .step_up_valid(
-                session.user_id.clone(),
-                challenge.clone(),
-                digest.clone(),
-                state.clock.unix(),
-            )
-            .await?
-        {
-            return Err(step_up_required());
-        }
+        require_step_up(
+            &state,
+            &session.user_id,
+            &challenge,
+            &digest,
+            step_up_required,
+        )
+        .await?;
         let old = req.old_pin.as_deref().ok_or_else(|| {
             ApiFailure::new(
                 StatusCode::UNPROCESSABLE_ENTITY,
@@ -740,18 +762,14 @@ pub async fn reset_totp(
     }
     let digest = totp_reset_digest(&session.user_id);
     // The grant first, as for a PIN change: no PIN guess without a fresh SMS code.
-    if !state
-        .store
-        .step_up_valid(
-            session.user_id.clone(),
-            req.step_up_challenge_id.clone(),
-            digest.clone(),
-            state.clock.unix(),
-        )
-        .await?
-    {
-        return Err(step_up_required());
-    }
+    require_step_up(
+        &state,
+        &session.user_id,
+        &req.step_up_challenge_id,
+        &digest,
+        step_up_required,
+    )
+    .await?;
     check_pin(&state, &session.user_id, &req.pin).await?;
     match state
         .store
