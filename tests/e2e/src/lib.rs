@@ -1,7 +1,8 @@
 //! Helpers for the end-to-end tests in `tests/`: a server on loopback (in-process or as a
 //! child process that can be SIGKILLed), phones (core profiles with sync clients), a
-//! file-backed secure storage that survives a killed process, and catalog snapshots to
-//! compare what a phone holds with what the server serves.
+//! file-backed secure storage that survives a killed process, catalog snapshots to
+//! compare what a phone holds with what the server serves, and [`plant_catalog_op`], which
+//! writes an op the server itself would refuse straight into a server's op log.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -99,4 +100,147 @@ pub fn snapshot(profile: &Profile) -> BTreeMap<String, String> {
             None => return out,
         }
     }
+}
+
+/// What planting an op can fail on: the database, or an op that is not a catalog op's shape.
+pub type PlantResult<T> = Result<T, Box<dyn std::error::Error + Send + Sync>>;
+
+/// The SQLite file of a server run with `--data-dir data_dir` (and no `--database-url`).
+pub fn server_database(data_dir: &Path) -> PathBuf {
+    warung_server::Config::new(data_dir)
+        .database_path()
+        .expect("the default database is SQLite")
+}
+
+/// Opens the server's database next to the running server (WAL): waits up to 10 s for its
+/// writer instead of failing with "database is locked".
+fn open_server_db(db: &Path) -> PlantResult<rusqlite::Connection> {
+    if !db.is_file() {
+        return Err(format!("no server database at {}", db.display()).into());
+    }
+    let conn =
+        rusqlite::Connection::open_with_flags(db, rusqlite::OpenFlags::SQLITE_OPEN_READ_WRITE)?;
+    conn.busy_timeout(Duration::from_secs(10))?;
+    Ok(conn)
+}
+
+/// The catalog op the server serves now for an entity (`kind` as on the wire: `variant`,
+/// `product`, …), without its `op_id`: a starting point for a bad op. `None` if it has none.
+pub fn current_catalog_op(
+    db: &Path,
+    kind: &str,
+    id: &str,
+) -> PlantResult<Option<serde_json::Value>> {
+    let conn = open_server_db(db)?;
+    let json: Option<String> = conn
+        .query_row(
+            "SELECT json FROM op_log WHERE bucket = 'catalog' AND kind = ?1 AND entity_id = ?2",
+            [kind, id],
+            |r| r.get(0),
+        )
+        .map(Some)
+        .or_else(|e| match e {
+            rusqlite::Error::QueryReturnedNoRows => Ok(None),
+            e => Err(e),
+        })?;
+    let Some(json) = json else {
+        return Ok(None);
+    };
+    let mut op: serde_json::Value = serde_json::from_str(&json)?;
+    op.as_object_mut()
+        .ok_or("a stored op is not a JSON object")?
+        .remove("op_id");
+    Ok(Some(op))
+}
+
+/// Appends `op` (a catalog op's JSON without `op_id`: `{"op":"put","entity":{…}}` or
+/// `{"op":"remove","kind":…,"id":…}`) to the catalog bucket of the server whose SQLite
+/// database is `db`, exactly as the server's own publish does (`server/src/store/sqlite/
+/// oplog.rs`): the next op id from `op_sequence`, the entity's previous op in the bucket
+/// deleted, the op stored with its checksum, the bucket head moved — in one immediate
+/// transaction, so it is safe while the server runs. Returns the op id.
+///
+/// Only the op log changes, not the server's own catalog tables: this is how tests simulate
+/// an op from an older server or a bug (a price the server now refuses with 422, a field that
+/// does not parse), which no API call can produce. The op is not checked beyond the fields
+/// that key it (`op` and the entity's `type` and `id`/`code`, or `kind` and `id`).
+pub fn plant_catalog_op(db: &Path, op: &serde_json::Value) -> PlantResult<u64> {
+    let fields = op.as_object().ok_or("the op must be a JSON object")?;
+    if fields.contains_key("op_id") {
+        return Err("the op must come without op_id (the server's sequence gives it)".into());
+    }
+    let text = |v: Option<&serde_json::Value>, what: &str| -> PlantResult<String> {
+        v.and_then(|v| v.as_str())
+            .map(str::to_owned)
+            .ok_or_else(|| format!("the op has no {what}").into())
+    };
+    let (kind, entity_id, tombstone) = match fields.get("op").and_then(|v| v.as_str()) {
+        Some("put") => {
+            let entity = fields.get("entity").ok_or("a put op has no entity")?;
+            let kind = text(entity.get("type"), "entity.type")?;
+            let id = match kind.as_str() {
+                "voucher" => text(entity.get("code"), "entity.code")?,
+                _ => text(entity.get("id"), "entity.id")?,
+            };
+            (kind, id, false)
+        }
+        Some("remove") => (
+            text(fields.get("kind"), "kind")?,
+            text(fields.get("id"), "id")?,
+            true,
+        ),
+        _ => return Err("op must be \"put\" or \"remove\"".into()),
+    };
+    // The server writes op_id first; the rest of the object follows as given.
+    let rest = serde_json::to_string(op)?;
+    let rest = &rest[1..rest.len() - 1];
+
+    let mut conn = open_server_db(db)?;
+    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    let op_id: i64 = tx.query_row(
+        "UPDATE op_sequence SET last = last + 1 WHERE id = 1 RETURNING last",
+        [],
+        |r| r.get(0),
+    )?;
+    let json = if rest.is_empty() {
+        format!("{{\"op_id\":{op_id}}}")
+    } else {
+        format!("{{\"op_id\":{op_id},{rest}}}")
+    };
+    tx.execute(
+        "DELETE FROM op_log WHERE bucket = 'catalog' AND kind = ?1 AND entity_id = ?2",
+        rusqlite::params![kind, entity_id],
+    )?;
+    tx.execute(
+        "INSERT INTO op_log (op_id, bucket, kind, entity_id, tombstone, json, checksum)
+         VALUES (?1, 'catalog', ?2, ?3, ?4, ?5, ?6)",
+        rusqlite::params![
+            op_id,
+            kind,
+            entity_id,
+            tombstone,
+            json,
+            warung_core::protocol::op_checksum(json.as_bytes())
+        ],
+    )?;
+    tx.execute(
+        "INSERT INTO bucket (name, head) VALUES ('catalog', ?1)
+         ON CONFLICT (name) DO UPDATE SET head = excluded.head",
+        [op_id],
+    )?;
+    tx.commit()?;
+    Ok(op_id as u64)
+}
+
+/// Plants a PUT of variant `variant_id` as the server serves it now, with its first price's
+/// amount text replaced by `amount` (e.g. `"9223372036854775808"`, past what a phone can
+/// store). Returns the op id.
+pub fn plant_variant_price(db: &Path, variant_id: &str, amount: &str) -> PlantResult<u64> {
+    let mut op = current_catalog_op(db, "variant", variant_id)?
+        .ok_or_else(|| format!("the catalog has no op of variant {variant_id}"))?;
+    let slot = op
+        .pointer_mut("/entity/prices/0/amount/amount")
+        .ok_or_else(|| format!("variant {variant_id} has no price"))?;
+    *slot = amount.into();
+    plant_catalog_op(db, &op)
 }

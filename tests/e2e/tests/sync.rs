@@ -554,3 +554,162 @@ fn a_rejected_intent_reaches_the_listener_and_never_blocks_the_queue() {
     assert_eq!(heard.0.lock().unwrap().len(), 1);
     rt.block_on(server.shutdown());
 }
+
+#[test]
+fn a_catalog_op_the_phone_cannot_store_is_quarantined_and_the_rest_of_the_checkpoint_applies() {
+    use std::sync::{Arc, Mutex};
+    use warung_core::money::{Currency, Money};
+    use warung_core::protocol::EntityKind;
+    use warung_core::sync::SyncListener;
+
+    #[derive(Default)]
+    struct Heard(Mutex<Vec<u64>>);
+    impl SyncListener for Heard {
+        fn on_quarantined(&self, count: u64) {
+            self.0.lock().unwrap().push(count);
+        }
+    }
+    let idr = |s: &str| Money::parse(s, Currency::IDR).unwrap();
+    let price_of =
+        |phone: &Phone, id: &str| phone.profile.catalog().variant(id).unwrap().prices[0].amount;
+
+    let rt = rt();
+    let dir = tempfile::tempdir().unwrap();
+    let server = rt.block_on(demo_server(dir.path()));
+    let db = warung_e2e::server_database(&dir.path().join("server"));
+    let phone = Phone::open(&dir.path().join("phone"), &server.url(), 1000);
+    let heard = Arc::new(Heard::default());
+    phone.sync.set_listener(Some(heard.clone()));
+    let first = rt
+        .block_on(phone.sync.sync_now(&CancelFlag::new()))
+        .unwrap();
+    assert_eq!(first.catalog_quarantined, 0);
+
+    // Three ops in one checkpoint: a valid price change, a variant whose price is past what a
+    // phone stores (i64::MAX + 1 rupiah: only an older server or a bug can publish it, so it
+    // is written to the server's op log directly), and another valid price change.
+    let bad = "v-0125-2";
+    let (a, b) = ("v-0024-1", "v-0006-1");
+    let merchant = phone
+        .profile
+        .catalog()
+        .product("p-0024")
+        .unwrap()
+        .merchant
+        .id;
+    for p in ["p-0125", "p-0006"] {
+        assert_eq!(
+            phone.profile.catalog().product(p).unwrap().merchant.id,
+            merchant
+        );
+    }
+    let (_, key) = rt.block_on(server.admin().rotate_key(&merchant)).unwrap();
+    let set_price = |variant: &str, amount: &str| {
+        http::put(
+            &server.url(),
+            &key,
+            &format!("/v1/merchant/variants/{variant}/prices"),
+            &PricesUpdate {
+                prices: vec![Price {
+                    amount: idr(amount),
+                    compare_at: None,
+                }],
+            },
+        )
+    };
+    let old_bad = price_of(&phone, bad);
+    assert_eq!(set_price(a, "77000"), 200);
+    let planted = warung_e2e::plant_variant_price(&db, bad, "9223372036854775808").unwrap();
+    assert_eq!(set_price(b, "41000"), 200);
+    // The op as served parses, and the apply path without quarantine (sync's before it, a
+    // local import's still) refuses the whole batch over it.
+    let mut served = warung_e2e::current_catalog_op(&db, "variant", bad)
+        .unwrap()
+        .unwrap();
+    served["op_id"] = planted.into();
+    let served: warung_core::protocol::CatalogOp = serde_json::from_value(served).unwrap();
+    let scratch = warung_core::Profile::open(dir.path().join("scratch.db"), Currency::IDR).unwrap();
+    assert!(
+        matches!(
+            scratch.catalog().apply(&[served]),
+            Err(warung_core::Error::Money(_))
+        ),
+        "a local apply accepted the bad op"
+    );
+
+    // Without the quarantine this round failed with that money error, on every phone, for
+    // good: the cursor could never pass the op.
+    let report = rt
+        .block_on(phone.sync.sync_now(&CancelFlag::new()))
+        .unwrap();
+    assert_eq!(report.catalog_ops, 3, "{report:?}");
+    assert_eq!(report.catalog_quarantined, 1, "{report:?}");
+    assert_eq!(*heard.0.lock().unwrap(), vec![1]);
+    let q = phone.profile.catalog().quarantined().unwrap();
+    assert_eq!(q.len(), 1, "{q:?}");
+    assert_eq!(
+        (q[0].kind, q[0].id.as_str(), q[0].op_id),
+        (EntityKind::Variant, bad, planted)
+    );
+    assert!(q[0].reason.contains("amount"), "{}", q[0].reason);
+    assert_eq!(phone.profile.catalog().quarantined_count().unwrap(), 1);
+    // The rest of the checkpoint applied and the cursor passed the bad op.
+    assert_eq!(price_of(&phone, a), idr("77000"));
+    assert_eq!(price_of(&phone, b), idr("41000"));
+    assert!(report.catalog_cursor > planted, "{report:?}");
+    // What the phone showed of the variant before stays.
+    assert_eq!(price_of(&phone, bad), old_bad);
+    assert!(
+        phone
+            .profile
+            .catalog()
+            .product("p-0125")
+            .unwrap()
+            .variants
+            .iter()
+            .any(|v| v.id == bad)
+    );
+    // A round with nothing new neither hears nor clears it.
+    let again = rt
+        .block_on(phone.sync.sync_now(&CancelFlag::new()))
+        .unwrap();
+    assert_eq!((again.catalog_ops, again.catalog_quarantined), (0, 0));
+    assert_eq!(heard.0.lock().unwrap().len(), 1);
+    assert_eq!(phone.profile.catalog().quarantined_count().unwrap(), 1);
+
+    // A phone installed now never had the variant: it quarantines it too (through the staged,
+    // many-page path) and has the rest of the catalog, that product included.
+    let fresh = Phone::open(&dir.path().join("fresh"), &server.url(), 100);
+    let r = rt
+        .block_on(fresh.sync.sync_now(&CancelFlag::new()))
+        .unwrap();
+    assert_eq!(r.catalog_quarantined, 1, "{r:?}");
+    assert!(matches!(
+        fresh.profile.catalog().variant(bad),
+        Err(warung_core::Error::UnknownVariant(_))
+    ));
+    assert_eq!(snapshot(&fresh.profile).len(), 351);
+    assert_eq!(
+        fresh
+            .profile
+            .catalog()
+            .product("p-0125")
+            .unwrap()
+            .variants
+            .len(),
+        2
+    );
+
+    // The merchant sets a valid price: the next round clears the quarantine on both phones.
+    assert_eq!(set_price(bad, "61000"), 200);
+    for p in [&phone, &fresh] {
+        let r = rt.block_on(p.sync.sync_now(&CancelFlag::new())).unwrap();
+        assert_eq!((r.catalog_ops, r.catalog_quarantined), (1, 0), "{r:?}");
+        assert!(p.profile.catalog().quarantined().unwrap().is_empty());
+        assert_eq!(price_of(p, bad), idr("61000"));
+        p.profile.store().check_integrity().unwrap();
+    }
+    assert_eq!(snapshot(&phone.profile), snapshot(&fresh.profile));
+    assert_eq!(heard.0.lock().unwrap().len(), 1);
+    rt.block_on(server.shutdown());
+}
