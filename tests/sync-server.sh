@@ -1,7 +1,9 @@
 # Sourced by tests/kotlin/run.sh and tests/swift/run.sh (from the repo root, after building
-# warung-server into target/debug).
+# warung-server and warung-e2e's plant-op into target/debug).
 # A real sync server for the sync tests: the demo catalog on an ephemeral port, a temporary
 # data dir, and an API key for the merchant whose price a test changes. Stopped on exit.
+# One catalog op no phone can store is planted in its op log (see below): every phone that
+# syncs quarantines that variant (WARUNG_TEST_QUARANTINED_VARIANT) until a test fixes it.
 # For the identity tests: the development SMS gateway, readable with a random dev token
 # (GET /v1/dev/sms), a random inbound-SMS HMAC secret (the tests deliver the phone's binding
 # SMS to POST /v1/sms/inbound as an aggregator would) and a cheap PIN hash (10,000 PBKDF2
@@ -44,6 +46,12 @@ start_sync_server() {
     --id "$WARUNG_TEST_MERCHANT_ID" --data-dir "$SERVER_DIR/data" | sed -n 's/^api key: *//p')
   [ -n "$WARUNG_TEST_MERCHANT_KEY" ] || { echo "no merchant key"; exit 1; }
   export WARUNG_TEST_MERCHANT_KEY
+  # A price past what a phone stores (i64::MAX + 1 rupiah), which the server's API refuses
+  # (422), written to the op log directly as an older server could have published it. A
+  # variant of the merchant above (so a test can set a valid price) that no other test uses.
+  export WARUNG_TEST_QUARANTINED_VARIANT=v-0125-2
+  target/debug/plant-op "$SERVER_DIR/data" --variant-price "$WARUNG_TEST_QUARANTINED_VARIANT" \
+    9223372036854775808 >/dev/null || { echo "cannot plant the bad catalog op"; exit 1; }
   # A port nothing listens on (bound, then released), for the unreachable-server test.
   export WARUNG_TEST_DEAD_URL="http://127.0.0.1:$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
   echo "sync server $url (pid $SERVER_PID)"

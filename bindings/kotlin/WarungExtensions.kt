@@ -23,8 +23,9 @@ fun searchQuery(
 ): SearchQuery = SearchQuery(text = text, sort = sort, limit = limit)
 
 /**
- * Sync progress as a cold Flow (rejected intents are dropped). Collecting installs the sync
- * listener (replacing one set with [Warung.setSyncListener]); cancelling removes it.
+ * Sync progress as a cold Flow (rejected intents and quarantine counts are dropped). Collecting
+ * installs the sync listener (replacing one set with [Warung.setSyncListener]); cancelling
+ * removes it.
  */
 fun Warung.syncProgress(): Flow<SyncProgress> = callbackFlow {
     setSyncListener(object : SyncListener {
@@ -33,6 +34,8 @@ fun Warung.syncProgress(): Flow<SyncProgress> = callbackFlow {
         }
 
         override fun onRejected(rejected: RejectedIntent) {}
+
+        override fun onQuarantined(count: ULong) {}
     })
     awaitClose { setSyncListener(null) }
 }

@@ -593,6 +593,54 @@ pub struct ProductDetail {
     pub stock: StockBand,
 }
 
+/// The kind of a catalog entity.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum EntityKind {
+    Merchant,
+    Category,
+    Product,
+    Variant,
+    Voucher,
+}
+
+impl From<wire::EntityKind> for EntityKind {
+    fn from(k: wire::EntityKind) -> Self {
+        match k {
+            wire::EntityKind::Merchant => EntityKind::Merchant,
+            wire::EntityKind::Category => EntityKind::Category,
+            wire::EntityKind::Product => EntityKind::Product,
+            wire::EntityKind::Variant => EntityKind::Variant,
+            wire::EntityKind::Voucher => EntityKind::Voucher,
+        }
+    }
+}
+
+/// A synced catalog entity the phone could not store (a price past the wire range, a field
+/// that does not parse, a reference still missing at the end of its checkpoint…), set aside
+/// instead of failing the sync; see the core's `Quarantined`. A later valid version of it, or
+/// its removal, clears it.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct QuarantinedEntity {
+    pub kind: EntityKind,
+    /// The entity's id (a voucher's code, upper-cased).
+    pub id: String,
+    /// The catalog op that carried it.
+    pub op_id: u64,
+    /// Why it could not be stored (the core's message).
+    pub reason: String,
+}
+
+impl From<core_catalog::Quarantined> for QuarantinedEntity {
+    fn from(q: core_catalog::Quarantined) -> Self {
+        QuarantinedEntity {
+            kind: q.kind.into(),
+            id: q.id,
+            op_id: q.op_id,
+            reason: q.reason,
+        }
+    }
+}
+
 #[derive(Debug, Clone, uniffi::Record)]
 pub struct ImportReport {
     pub applied: u64,
@@ -1134,6 +1182,25 @@ impl Warung {
         guard(|| Ok(self.profile.catalog().variant(&variant_id)?.into()))
     }
 
+    /// The synced catalog entities set aside because the phone cannot store them, by kind
+    /// and id (usually none).
+    pub fn catalog_quarantined(&self) -> Result<Vec<QuarantinedEntity>> {
+        guard(|| {
+            Ok(self
+                .profile
+                .catalog()
+                .quarantined()?
+                .into_iter()
+                .map(Into::into)
+                .collect())
+        })
+    }
+
+    /// How many synced catalog entities are set aside (see [`Warung::catalog_quarantined`]).
+    pub fn catalog_quarantined_count(&self) -> Result<u64> {
+        guard(|| Ok(self.profile.catalog().quarantined_count()?))
+    }
+
     /// The newest `limit` intents of the outbox, newest first.
     pub fn outbox(&self, limit: u32) -> Result<Vec<QueuedIntent>> {
         guard(|| {
@@ -1388,6 +1455,9 @@ pub struct SyncReport {
     /// The server asked for a reset and the catalog was pulled again from scratch.
     pub reset: bool,
     pub cart_restored: bool,
+    /// Catalog entities this round set aside instead of failing the checkpoint (see
+    /// [`Warung::catalog_quarantined`]); the rest of the catalog was applied.
+    pub catalog_quarantined: u64,
 }
 
 impl From<core_sync::SyncReport> for SyncReport {
@@ -1401,6 +1471,7 @@ impl From<core_sync::SyncReport> for SyncReport {
             catalog_cursor: r.catalog_cursor,
             reset: r.reset,
             cart_restored: r.cart_restored,
+            catalog_quarantined: r.catalog_quarantined,
         }
     }
 }
@@ -1411,6 +1482,9 @@ impl From<core_sync::SyncReport> for SyncReport {
 pub trait SyncListener: Send + Sync {
     fn on_progress(&self, progress: SyncProgress);
     fn on_rejected(&self, rejected: RejectedIntent);
+    /// A catalog checkpoint was applied with `count` entities set aside that the phone cannot
+    /// store ([`Warung::catalog_quarantined`] lists them); the rest of it was applied.
+    fn on_quarantined(&self, count: u64);
 }
 
 /// Adapts the foreign listener to the core's trait; a throwing listener cannot stop a round.
@@ -1429,6 +1503,9 @@ impl core_sync::SyncListener for ForeignSyncListener {
             reason: r.reason.clone(),
         };
         let _ = catch_unwind(AssertUnwindSafe(|| self.0.on_rejected(r)));
+    }
+    fn on_quarantined(&self, count: u64) {
+        let _ = catch_unwind(AssertUnwindSafe(|| self.0.on_quarantined(count)));
     }
 }
 
@@ -1554,7 +1631,8 @@ impl Warung {
         }
     }
 
-    /// Hears about every round (progress, rejected intents); `None` removes it.
+    /// Hears about every round (progress, rejected intents, quarantined catalog entities);
+    /// `None` removes it.
     pub fn set_sync_listener(&self, listener: Option<Arc<dyn SyncListener>>) {
         let listener =
             listener.map(|l| Arc::new(ForeignSyncListener(l)) as Arc<dyn core_sync::SyncListener>);

@@ -48,8 +48,9 @@ extension Warung {
         }
     }
 
-    /// Sync progress (rejected intents are dropped). Iterating installs the sync listener
-    /// (replacing one set with `setSyncListener`); ending the iteration removes it.
+    /// Sync progress (rejected intents and quarantine counts are dropped). Iterating installs
+    /// the sync listener (replacing one set with `setSyncListener`); ending the iteration
+    /// removes it.
     public func syncProgress() -> AsyncStream<SyncProgress> {
         AsyncStream { continuation in
             self.setSyncListener(listener: SyncStreamListener(continuation))
@@ -71,6 +72,8 @@ final class SyncStreamListener: SyncListener, @unchecked Sendable {
     }
 
     func onRejected(rejected: RejectedIntent) {}
+
+    func onQuarantined(count: UInt64) {}
 }
 
 /// A search query with the usual defaults (sorted by relevance).

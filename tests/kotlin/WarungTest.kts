@@ -316,16 +316,20 @@ test("cancelling the import coroutine stops the work") {
 val serverUrl = System.getenv("WARUNG_TEST_SERVER_URL") ?: error("WARUNG_TEST_SERVER_URL is not set (run tests/kotlin/run.sh)")
 val merchantKey = System.getenv("WARUNG_TEST_MERCHANT_KEY") ?: error("WARUNG_TEST_MERCHANT_KEY is not set")
 val deadUrl = System.getenv("WARUNG_TEST_DEAD_URL") ?: error("WARUNG_TEST_DEAD_URL is not set")
+// A variant whose catalog op tests/sync-server.sh planted with a price no phone can store.
+val quarantinedVariant = System.getenv("WARUNG_TEST_QUARANTINED_VARIANT") ?: error("WARUNG_TEST_QUARANTINED_VARIANT is not set")
 
 /** Records every callback; optionally cancels `token` once catalog ops start arriving. */
 class RecordingSyncListener(val cancelOnPull: CancelToken? = null) : SyncListener {
     val progress = java.util.concurrent.CopyOnWriteArrayList<SyncProgress>()
     val rejected = java.util.concurrent.CopyOnWriteArrayList<RejectedIntent>()
+    val quarantined = java.util.concurrent.CopyOnWriteArrayList<ULong>()
     override fun onProgress(progress: SyncProgress) {
         this.progress += progress
         if (progress.opsReceived > 0uL) cancelOnPull?.cancel()
     }
     override fun onRejected(rejected: RejectedIntent) { this.rejected += rejected }
+    override fun onQuarantined(count: ULong) { quarantined += count }
 }
 
 /** A profile with its own secure storage (so its own device identity) syncing with the server. */
@@ -384,10 +388,9 @@ test("sync: a cart edit is pushed; pending intents go to 0 (Flow of progress)") 
     check(s.outbox(2u).all { it.state == "applied" }) { "${s.outbox(2u)}" }
 }
 
-test("sync: a merchant's price change arrives with the next round") {
-    val old = s.variant("v-0024-1").prices.first().amount.amount
-    val price = old + BigDecimal(1000)
-    val conn = java.net.URL("$serverUrl/v1/merchant/variants/v-0024-1/prices").openConnection() as java.net.HttpURLConnection
+/** Sets a variant's one IDR price through the merchant API; returns the HTTP status. */
+fun merchantSetPrice(variantId: String, price: BigDecimal): Int {
+    val conn = java.net.URL("$serverUrl/v1/merchant/variants/$variantId/prices").openConnection() as java.net.HttpURLConnection
     conn.requestMethod = "PUT"
     conn.doOutput = true
     conn.setRequestProperty("Authorization", "Bearer $merchantKey")
@@ -395,8 +398,18 @@ test("sync: a merchant's price change arrives with the next round") {
     conn.outputStream.use {
         it.write("""{"prices":[{"amount":{"amount":"${price.toPlainString()}","currency":"IDR"},"compare_at":null}]}""".toByteArray())
     }
-    check(conn.responseCode == 200) { "merchant API answered ${conn.responseCode}" }
-    conn.disconnect()
+    try {
+        return conn.responseCode
+    } finally {
+        conn.disconnect()
+    }
+}
+
+test("sync: a merchant's price change arrives with the next round") {
+    val old = s.variant("v-0024-1").prices.first().amount.amount
+    val price = old + BigDecimal(1000)
+    val status = merchantSetPrice("v-0024-1", price)
+    check(status == 200) { "merchant API answered $status" }
     check(s.variant("v-0024-1").prices.first().amount.amount.compareTo(old) == 0) // not before a sync
     val report = runBlocking { s.syncNow() }
     check(report.catalogOps >= 1uL) { "$report" }
@@ -463,6 +476,7 @@ test("sync: cancel token and coroutine cancellation stop a round; the next one r
             Thread.sleep(100) // a slow network: the round takes seconds
         }
         override fun onRejected(rejected: RejectedIntent) {}
+        override fun onQuarantined(count: ULong) {}
     }
     c.setSyncListener(listener)
     runBlocking {
@@ -478,6 +492,40 @@ test("sync: cancel token and coroutine cancellation stop a round; the next one r
     check(c.catalogCursor() > 0uL && c.catalogCursor() == report.catalogCursor) { "$report" }
     check(c.search(searchQuery("kopi")).hits.isNotEmpty())
     check(c.lastSyncError() == null)
+}
+
+test("sync: a catalog entity the phone cannot store is quarantined; a valid price clears it") {
+    val q = syncProfile("quarantine")
+    val listener = RecordingSyncListener()
+    q.setSyncListener(listener)
+    check(q.catalogQuarantinedCount() == 0uL && q.catalogQuarantined().isEmpty())
+    val report = runBlocking { q.syncNow() }
+    check(report.catalogQuarantined == 1uL) { "$report" }
+    check(listener.quarantined.toList() == listOf(1uL)) { "${listener.quarantined}" }
+    check(q.catalogQuarantinedCount() == 1uL)
+    val entity = q.catalogQuarantined().single()
+    check(entity.kind == EntityKind.VARIANT && entity.id == quarantinedVariant) { "$entity" }
+    check(entity.opId > 0uL && entity.opId <= report.catalogCursor) { "$entity $report" }
+    check(entity.reason.contains("amount")) { entity.reason }
+    // The rest of the catalog applied, the variant's product and its other variants included.
+    expectThrows<WarungException.UnknownVariant> { q.variant(quarantinedVariant) }
+    val demo = w.product(w.variant(quarantinedVariant).productId) // the bundled demo catalog
+    val synced = q.product(demo.id)
+    check(synced.variants.map { it.id } == demo.variants.map { it.id }.filter { it != quarantinedVariant }) { "${synced.variants}" }
+    check(q.search(searchQuery(demo.title)).hits.any { it.productId == demo.id })
+    check(q.search(searchQuery("kopi arabika")).hits.isNotEmpty() && q.merchants().size == 10)
+    check(q.lastSyncError() == null && report.catalogCursor == q.catalogCursor())
+
+    // The merchant sets a valid price: the next round clears the quarantine.
+    val status = merchantSetPrice(quarantinedVariant, BigDecimal("61000"))
+    check(status == 200) { "merchant API answered $status" }
+    val fixed = runBlocking { q.syncNow() }
+    check(fixed.catalogQuarantined == 0uL && fixed.catalogOps >= 1uL) { "$fixed" }
+    check(q.catalogQuarantined().isEmpty() && q.catalogQuarantinedCount() == 0uL) { "${q.catalogQuarantined()}" }
+    check(q.variant(quarantinedVariant).prices.single().amount.amount.compareTo(BigDecimal("61000")) == 0)
+    check(q.product(demo.id).variants.map { it.id } == demo.variants.map { it.id })
+    check(listener.quarantined.toList() == listOf(1uL)) { "${listener.quarantined}" }
+    q.setSyncListener(null)
 }
 
 // ---------------------------------------------------------------------------------------------

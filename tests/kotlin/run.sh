@@ -28,7 +28,7 @@ CP="/usr/share/java/jna.jar:$KH/lib/kotlinx-coroutines-core-jvm.jar:$KH/lib/kotl
 
 # Bindings come from the debug library: release libraries are stripped, and uniffi reads its
 # metadata from symbols. Both are built from the same sources, so the API checksums match.
-cargo build -q -p uniffi-bindgen -p warung-ffi -p warung-server
+cargo build -q -p uniffi-bindgen -p warung-ffi -p warung-server -p warung-e2e
 if [ "$MODE" = bench ]; then
   cargo build -q --release -p warung-ffi
   LIBDIR=target/release

@@ -327,6 +327,10 @@ guard let serverUrl = env["WARUNG_TEST_SERVER_URL"], let merchantKey = env["WARU
       let deadUrl = env["WARUNG_TEST_DEAD_URL"] else {
     fatalError("WARUNG_TEST_SERVER_URL, WARUNG_TEST_MERCHANT_KEY, WARUNG_TEST_DEAD_URL are not set (run tests/swift/run.sh)")
 }
+// A variant whose catalog op tests/sync-server.sh planted with a price no phone can store.
+guard let quarantinedVariant = env["WARUNG_TEST_QUARANTINED_VARIANT"] else {
+    fatalError("WARUNG_TEST_QUARANTINED_VARIANT is not set (run tests/swift/run.sh)")
+}
 
 /// Records every callback; optionally cancels `token` once catalog ops start arriving, and
 /// can be slow (a slow network).
@@ -334,6 +338,7 @@ final class RecordingSyncListener: SyncListener, @unchecked Sendable {
     private let lock = NSLock()
     private var _progress: [SyncProgress] = []
     private var _rejected: [RejectedIntent] = []
+    private var _quarantined: [UInt64] = []
     let cancelOnPull: CancelToken?
     let delay: TimeInterval
     init(cancelOnPull: CancelToken? = nil, delay: TimeInterval = 0) {
@@ -341,12 +346,14 @@ final class RecordingSyncListener: SyncListener, @unchecked Sendable {
         self.delay = delay
     }
     var progress: [SyncProgress] { lock.lock(); defer { lock.unlock() }; return _progress }
+    var quarantined: [UInt64] { lock.lock(); defer { lock.unlock() }; return _quarantined }
     func onProgress(progress: SyncProgress) {
         lock.lock(); _progress.append(progress); lock.unlock()
         if progress.opsReceived > 0 { cancelOnPull?.cancel() }
         if delay > 0 { Thread.sleep(forTimeInterval: delay) }
     }
     func onRejected(rejected: RejectedIntent) { lock.lock(); _rejected.append(rejected); lock.unlock() }
+    func onQuarantined(count: UInt64) { lock.lock(); _quarantined.append(count); lock.unlock() }
 }
 
 /// A profile with its own secure storage (so its own device identity) syncing with the server.
@@ -435,11 +442,16 @@ func merchantPut(_ path: String, _ body: String) async throws -> Int {
     }
 }
 
+/// Sets a variant's one IDR price through the merchant API; returns the HTTP status.
+func merchantSetPrice(_ variantId: String, _ price: Decimal) async throws -> Int {
+    try await merchantPut("/v1/merchant/variants/\(variantId)/prices",
+        #"{"prices":[{"amount":{"amount":"\#(price)","currency":"IDR"},"compare_at":null}]}"#)
+}
+
 await test("sync: a merchant's price change arrives with the next round") {
     let old = try s.variant(variantId: "v-0024-1").prices[0].amount.amount
     let price = old + 1000
-    let status = try await merchantPut("/v1/merchant/variants/v-0024-1/prices",
-        #"{"prices":[{"amount":{"amount":"\#(price)","currency":"IDR"},"compare_at":null}]}"#)
+    let status = try await merchantSetPrice("v-0024-1", price)
     try check(status == 200, "merchant API answered \(status)")
     try check(try s.variant(variantId: "v-0024-1").prices[0].amount.amount == old)
     let report = try await s.syncNow()
@@ -522,6 +534,44 @@ await test("sync: cancel token and task cancellation stop a round; the next one 
     try check((try c.catalogCursor()) > 0 && (try c.catalogCursor()) == report.catalogCursor, "\(report)")
     try check(!(try c.search(query: searchQuery("kopi"))).hits.isEmpty)
     try check(c.lastSyncError() == nil)
+}
+
+await test("sync: a catalog entity the phone cannot store is quarantined; a valid price clears it") {
+    let q = try syncProfile("quarantine")
+    let listener = RecordingSyncListener()
+    q.setSyncListener(listener: listener)
+    try check(try q.catalogQuarantinedCount() == 0 && (try q.catalogQuarantined()).isEmpty)
+    let report = try await q.syncNow()
+    try check(report.catalogQuarantined == 1, "\(report)")
+    try check(listener.quarantined == [1], "\(listener.quarantined)")
+    try check(try q.catalogQuarantinedCount() == 1)
+    let list = try q.catalogQuarantined()
+    try check(list.count == 1, "\(list)")
+    let entity = list[0]
+    try check(entity.kind == .variant && entity.id == quarantinedVariant, "\(entity)")
+    try check(entity.opId > 0 && entity.opId <= report.catalogCursor, "\(entity) \(report)")
+    try check(entity.reason.contains("amount"), entity.reason)
+    // The rest of the catalog applied, the variant's product and its other variants included.
+    try await expectError({ if case .UnknownVariant = $0 { return true }; return false }) {
+        _ = try q.variant(variantId: quarantinedVariant)
+    }
+    let demo = try w.product(productId: try w.variant(variantId: quarantinedVariant).productId) // the bundled demo catalog
+    let synced = try q.product(productId: demo.id)
+    try check(synced.variants.map { $0.id } == demo.variants.map { $0.id }.filter { $0 != quarantinedVariant }, "\(synced.variants)")
+    try check(try q.search(query: searchQuery(demo.title)).hits.contains { $0.productId == demo.id })
+    try check(!(try q.search(query: searchQuery("kopi arabika"))).hits.isEmpty && (try q.merchants()).count == 10)
+    try check(q.lastSyncError() == nil && report.catalogCursor == (try q.catalogCursor()))
+
+    // The merchant sets a valid price: the next round clears the quarantine.
+    let status = try await merchantSetPrice(quarantinedVariant, Decimal(61000))
+    try check(status == 200, "merchant API answered \(status)")
+    let fixed = try await q.syncNow()
+    try check(fixed.catalogQuarantined == 0 && fixed.catalogOps >= 1, "\(fixed)")
+    try check((try q.catalogQuarantined()).isEmpty && (try q.catalogQuarantinedCount()) == 0)
+    try check(try q.variant(variantId: quarantinedVariant).prices.map { $0.amount.amount } == [Decimal(61000)])
+    try check(try q.product(productId: demo.id).variants.map { $0.id } == demo.variants.map { $0.id })
+    try check(listener.quarantined == [1], "\(listener.quarantined)")
+    q.setSyncListener(listener: nil)
 }
 
 // --- identity: SMS OTP sign-in, SIM binding, PIN, TOTP soft token, against the real server.

@@ -9,7 +9,7 @@ CACHE="${WARUNG_CACHE:-$HOME/.cache/warung}"
 R="$CACHE/trixie"
 tests/swift/setup-chroot.sh
 
-cargo build -q -p warung-ffi -p uniffi-bindgen -p warung-server
+cargo build -q -p warung-ffi -p uniffi-bindgen -p warung-server -p warung-e2e
 
 . tests/sync-server.sh
 W="$R/warung-swift-test"
