@@ -35,9 +35,28 @@ pub struct StoreArgs {
         global = true
     )]
     pub data_dir: PathBuf,
-    /// Database URL (default sqlite://<data-dir>/warung.db); only sqlite:// is built.
-    #[arg(long, env = "WARUNG_DATABASE_URL", global = true)]
+    /// The database: sqlite://<path> (default: sqlite://<data-dir>/warung.db) or
+    /// postgres://user[:password]@host[:port]/db[?sslmode=require] for several server
+    /// processes in front of one PostgreSQL.
+    #[arg(
+        long,
+        visible_alias = "database",
+        env = "WARUNG_DATABASE_URL",
+        global = true
+    )]
     pub database_url: Option<String>,
+    /// PostgreSQL: connections in this process's pool (keep the sum over all processes under
+    /// the database's max_connections).
+    #[arg(
+        long,
+        env = "WARUNG_DATABASE_POOL",
+        default_value_t = 16,
+        global = true
+    )]
+    pub database_pool: usize,
+    /// PostgreSQL: a PEM file of CA certificates to trust for TLS (besides the webpki roots).
+    #[arg(long, env = "WARUNG_DATABASE_CA", global = true)]
+    pub database_ca: Option<PathBuf>,
 }
 
 #[derive(Debug, Args, Clone)]
@@ -146,6 +165,18 @@ pub enum Command {
     /// SMS tools.
     #[command(subcommand)]
     Sms(SmsCommand),
+    /// Apply the schema migrations of the configured database and print its version (the
+    /// server also migrates at start).
+    Migrate,
+    /// Copy everything of the configured SQLite database (catalog, op log with its ids,
+    /// merchants, devices, identity, intents and their results) into an empty PostgreSQL
+    /// database, in one transaction. Stop the SQLite server first; then start the servers
+    /// with --database postgres://…: phones keep syncing from their cursors.
+    MoveToPostgres {
+        /// The target: postgres://user@host:port/db (empty, migrated or not).
+        #[arg(long)]
+        to: String,
+    },
     /// Delete old tombstones now.
     Compact {
         /// Keep tombstones among the newest N ops of each bucket (0: delete them all).
@@ -204,6 +235,8 @@ impl Cli {
     pub fn config(&self) -> Config {
         let mut c = Config::new(self.store.data_dir.clone());
         c.database_url = self.store.database_url.clone();
+        c.database_pool = self.store.database_pool.max(1);
+        c.database_ca = self.store.database_ca.clone();
         c.listen = self.serve.listen;
         c.demo = self.serve.demo;
         c.tls = match (&self.serve.tls_cert, &self.serve.tls_key) {
@@ -359,6 +392,23 @@ async fn run(cli: Cli) -> Result<(), Error> {
             }
             Ok(())
         }
+        Some(Command::Migrate) => {
+            let (backend, version) = crate::migrate(&config).await?;
+            out(&format!("{backend} schema at version {version}"));
+            Ok(())
+        }
+        Some(Command::MoveToPostgres { to }) => {
+            let report = crate::move_to_postgres(&config, &to).await?;
+            for (table, rows) in &report.tables {
+                out(&format!("{table:<16} {rows:>10} rows"));
+            }
+            out(&format!(
+                "moved {} rows into {}",
+                report.total_rows(),
+                redact_url(&to)
+            ));
+            Ok(())
+        }
         Some(Command::Compact { horizon_ops }) => {
             let admin = Admin::open(&config).await?;
             let report = admin.compact(horizon_ops).await?;
@@ -368,5 +418,17 @@ async fn run(cli: Cli) -> Result<(), Error> {
             }
             Ok(())
         }
+    }
+}
+
+/// A database URL without its password, for messages.
+fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            let userinfo = &url[scheme + 3..at];
+            let user = userinfo.split(':').next().unwrap_or("");
+            format!("{}{user}@{}", &url[..scheme + 3], &url[at + 1..])
+        }
+        _ => url.to_owned(),
     }
 }

@@ -42,6 +42,8 @@ pub mod metrics;
 pub mod openapi;
 pub mod sms;
 pub mod store;
+#[doc(hidden)]
+pub mod testing;
 pub mod validate;
 
 use crate::auth::{MERCHANT_KEY_PREFIX, hash_secret, key_prefix, new_secret};
@@ -78,8 +80,12 @@ pub struct Config {
     pub listen: SocketAddr,
     /// Where the SQLite database lives (unless `database_url` says otherwise).
     pub data_dir: PathBuf,
-    /// `sqlite://<path>`; `None` means `sqlite://<data_dir>/warung.db`.
+    /// `sqlite://<path>` or `postgres://…`; `None` means `sqlite://<data_dir>/warung.db`.
     pub database_url: Option<String>,
+    /// PostgreSQL: connections in this process's pool.
+    pub database_pool: usize,
+    /// PostgreSQL: a PEM file of CA certificates trusted for TLS besides the webpki roots.
+    pub database_ca: Option<PathBuf>,
     /// Seed the demo catalog (and its merchants) into an empty database.
     pub demo: bool,
     pub tls: Option<TlsPaths>,
@@ -109,6 +115,8 @@ impl Config {
             listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
             data_dir: data_dir.into(),
             database_url: None,
+            database_pool: 16,
+            database_ca: None,
             demo: false,
             tls: None,
             compact_every: None,
@@ -123,19 +131,87 @@ impl Config {
         }
     }
 
-    /// The SQLite file this configuration uses, or an error for another backend.
-    pub fn database_path(&self) -> Result<PathBuf, Error> {
-        match &self.database_url {
-            None => Ok(self.data_dir.join("warung.db")),
-            Some(url) => match url.strip_prefix("sqlite://") {
-                Some(path) if !path.is_empty() => Ok(PathBuf::from(path)),
-                Some(_) => Err(Error::Config("sqlite:// URL without a path".into())),
-                None => Err(Error::Config(format!(
-                    "database URL {url:?}: postgres backend not built (only sqlite://<path> is supported)"
-                ))),
-            },
+    /// The database this configuration names: SQLite (the default file in the data dir, or
+    /// `sqlite://<path>`) or PostgreSQL (`postgres://…`); anything else is a clear error.
+    pub fn database(&self) -> Result<Database, Error> {
+        match self.database_url.as_deref().map(str::trim) {
+            None | Some("") => Ok(Database::Sqlite(self.data_dir.join("warung.db"))),
+            Some(url) => {
+                if let Some(path) = url.strip_prefix("sqlite://") {
+                    if path.is_empty() {
+                        return Err(Error::Config("sqlite:// URL without a path".into()));
+                    }
+                    Ok(Database::Sqlite(PathBuf::from(path)))
+                } else if store::postgres::connect::is_postgres_url(url) {
+                    let mut pg = store::postgres::connect::PgOptions::new(url);
+                    pg.pool_size = self.database_pool;
+                    pg.ca_file = self.database_ca.clone();
+                    Ok(Database::Postgres(pg))
+                } else {
+                    Err(Error::Config(format!(
+                        "database URL {url:?}: expected sqlite://<path> or postgres://user@host:port/db"
+                    )))
+                }
+            }
         }
     }
+
+    /// The SQLite file this configuration uses, or an error for another backend.
+    pub fn database_path(&self) -> Result<PathBuf, Error> {
+        match self.database()? {
+            Database::Sqlite(path) => Ok(path),
+            Database::Postgres(_) => Err(Error::Config(
+                "this command needs a SQLite database (sqlite://<path> or --data-dir)".into(),
+            )),
+        }
+    }
+}
+
+/// The backend a [`Config`] names.
+#[derive(Debug, Clone)]
+pub enum Database {
+    Sqlite(PathBuf),
+    Postgres(store::postgres::connect::PgOptions),
+}
+
+/// Applies the schema migrations of the configured database; returns the backend's name and
+/// the schema version.
+pub async fn migrate(config: &Config) -> Result<(&'static str, usize), Error> {
+    match config.database()? {
+        Database::Sqlite(path) => {
+            let clock = config.clock.clone();
+            tokio::task::spawn_blocking(move || SqliteStore::open(&path, clock))
+                .await
+                .map_err(|e| Error::Config(format!("opening the database: {e}")))??;
+            Ok(("sqlite", store::sqlite::SCHEMA_VERSION))
+        }
+        Database::Postgres(pg) => {
+            let pool = store::postgres::connect::pool(&pg)?;
+            Ok(("postgres", store::postgres::connect::migrate(&pool).await?))
+        }
+    }
+}
+
+/// Copies the configured SQLite database into the empty PostgreSQL database at `to`.
+pub async fn move_to_postgres(
+    config: &Config,
+    to: &str,
+) -> Result<store::transfer::TransferReport, Error> {
+    let path = config.database_path()?;
+    let mut target = Config::new(&config.data_dir);
+    target.database_url = Some(to.to_owned());
+    target.database_pool = 2;
+    target.database_ca = config.database_ca.clone();
+    let Database::Postgres(pg) = target.database()? else {
+        return Err(Error::Config(format!(
+            "--to {to:?}: expected postgres://user@host:port/db"
+        )));
+    };
+    let dump = tokio::task::spawn_blocking(move || store::sqlite::export::dump(&path))
+        .await
+        .map_err(|e| Error::Config(format!("reading the SQLite database: {e}")))??;
+    let pool = store::postgres::connect::pool(&pg)?;
+    Ok(store::postgres::import::load(&pool, dump).await?)
 }
 
 /// Opens the configured store (SQLite) and publishes the default category tree if empty.

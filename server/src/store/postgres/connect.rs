@@ -149,16 +149,23 @@ pub async fn migrate(pool: &Pool) -> Result<usize, StoreError> {
 }
 
 async fn migrate_locked(client: &mut deadpool_postgres::Client) -> Result<usize, StoreError> {
-    client
-        .batch_execute(
-            "CREATE TABLE IF NOT EXISTS schema_migration (
-                 version     INTEGER PRIMARY KEY,
-                 name        TEXT NOT NULL,
-                 applied_at  TIMESTAMPTZ NOT NULL DEFAULT now()
-             )",
-        )
+    let exists: bool = client
+        .query_one("SELECT to_regclass('schema_migration') IS NOT NULL", &[])
         .await
-        .map_err(pg_error)?;
+        .map_err(pg_error)?
+        .get(0);
+    if !exists {
+        client
+            .batch_execute(
+                "CREATE TABLE schema_migration (
+                     version     INTEGER PRIMARY KEY,
+                     name        TEXT NOT NULL,
+                     applied_at  TIMESTAMPTZ NOT NULL DEFAULT now()
+                 )",
+            )
+            .await
+            .map_err(pg_error)?;
+    }
     let current: i32 = client
         .query_one(
             "SELECT coalesce(max(version), 0) FROM schema_migration",

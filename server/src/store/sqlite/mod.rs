@@ -37,6 +37,9 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../../migrations/0003_otp_send_limits.sql"),
 ];
 
+/// The schema version this server migrates a database to.
+pub const SCHEMA_VERSION: usize = MIGRATIONS.len();
+
 const READERS: usize = 4;
 
 /// The SQLite store. Cheap to share behind an `Arc`.
