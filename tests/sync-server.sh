@@ -16,8 +16,9 @@ start_sync_server() {
   WARUNG_TEST_SMS_SECRET=$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')
   WARUNG_TEST_DEV_TOKEN=$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')
   WARUNG_TEST_SHORT_CODE=3345
-  # The resend cool-down is per phone across purposes: 3 s instead of 30 s lets a test ask for
-  # a step-up code soon after its sign-in code (and still see RateLimited when it asks twice).
+  # The resend cool-down is per phone across purposes: the tests see RateLimited when they ask
+  # twice, then move the server's clock past it (--dev-clock: POST /v1/dev/clock with the dev
+  # token) instead of sleeping; 3 s keeps the total offset far below a TOTP step.
   WARUNG_TEST_OTP_RESEND_S=3
   # Every test asks from 127.0.0.1 for numbers of one block (newPhone counts up): the per-address
   # and per-block send limits are raised here, not in the server's defaults.
@@ -26,7 +27,7 @@ start_sync_server() {
   WARUNG_SMS_INBOUND_SECRET="$WARUNG_TEST_SMS_SECRET" WARUNG_DEV_TOKEN="$WARUNG_TEST_DEV_TOKEN" \
     target/debug/warung-server --listen 127.0.0.1:0 --data-dir "$SERVER_DIR/data" --demo \
     --sms-gateway dev --sms-short-code "$WARUNG_TEST_SHORT_CODE" --pin-iterations 10000 \
-    --otp-resend-s "$WARUNG_TEST_OTP_RESEND_S" \
+    --otp-resend-s "$WARUNG_TEST_OTP_RESEND_S" --dev-clock \
     --otp-per-address-hour 10000 --otp-per-prefix-hour 10000 \
     >"$SERVER_DIR/stdout" 2>"$SERVER_DIR/server.log" &
   SERVER_PID=$!

@@ -569,6 +569,18 @@ fun smsCode(e164: String): String {
         ?: throw AssertionError("no code in SMS to $e164: $text")
 }
 
+/**
+ * Moves the test server's clock forward (POST /v1/dev/clock, the server runs with --dev-clock)
+ * instead of sleeping through a cool-down.
+ */
+fun advanceServerClock(seconds: Long) {
+    val req = java.net.http.HttpRequest.newBuilder(java.net.URI("$serverUrl/v1/dev/clock"))
+        .header("Authorization", "Bearer $devToken").header("Content-Type", "application/json")
+        .POST(java.net.http.HttpRequest.BodyPublishers.ofString("{\"advance_s\": $seconds}")).build()
+    val res = http.send(req, java.net.http.HttpResponse.BodyHandlers.ofString())
+    check(res.statusCode() == 200) { "dev clock: ${res.statusCode()} ${res.body()}" }
+}
+
 /** Another 6-digit code than `code`. */
 fun wrongCode(code: String) = "%06d".format((code.toInt() + 1) % 1_000_000)
 
@@ -878,7 +890,7 @@ test("identity: TOTP reset with the PIN and a step-up code, then enrol again") {
     // The enrolment answer was lost: enrolling again is refused until a reset.
     expectThrows<WarungException.TotpAlreadyEnrolled> { runBlocking { p.enrollTotp() } }
     expectThrows<WarungException.StepUpRequired> { runBlocking { p.resetTotp("482916", "no-such-challenge") } }
-    Thread.sleep(resendSeconds * 1000 + 500) // the per-phone resend cool-down
+    advanceServerClock(resendSeconds) // the per-phone resend cool-down
     val c = runBlocking { p.requestStepUp(StepUpAction.TOTP_RESET) }
     val grant = runBlocking { p.verifyStepUp(c.challengeId, smsCode(phone.second)) }
     val wrong = expectThrows<WarungException.PinIncorrect> { runBlocking { p.resetTotp("000001", grant.challengeId) } }
@@ -901,7 +913,7 @@ test("identity: step-up PIN change; a second device signs in and is revoked") {
     runBlocking { p.setPin("482916") }
     // Changing without a step-up grant is refused.
     expectThrows<WarungException.StepUpRequired> { runBlocking { p.changePin("482916", "730158", "no-such-challenge") } }
-    Thread.sleep(resendSeconds * 1000 + 500) // the per-phone resend cool-down
+    advanceServerClock(resendSeconds) // the per-phone resend cool-down
     val c = runBlocking { p.requestStepUp(StepUpAction.PIN_CHANGE) }
     check(c.purpose == OtpPurpose.STEP_UP && c.phone == phone.second) { "$c" }
     val code = smsCode(phone.second)
@@ -930,7 +942,7 @@ test("identity: step-up PIN change; a second device signs in and is revoked") {
     check(runBlocking { p.account() }.pinLockedUntil?.isAfter(java.time.Instant.now()) == true)
 
     // The same user on a second installation: a login, not a new account.
-    Thread.sleep(resendSeconds * 1000 + 500)
+    advanceServerClock(resendSeconds)
     val q = syncProfile("stepup-2")
     val again = signIn(q, phone, OtpPurpose.LOGIN)
     check(again.userId == me.userId && !again.newUser) { "$again" }

@@ -702,6 +702,18 @@ func smsCode(_ e164: String) async throws -> String {
     return String(text[r])
 }
 
+/// Moves the test server's clock forward (POST /v1/dev/clock, the server runs with
+/// --dev-clock) instead of sleeping through a cool-down.
+func advanceServerClock(_ seconds: Double) async throws {
+    var request = URLRequest(url: URL(string: serverUrl + "/v1/dev/clock")!)
+    request.httpMethod = "POST"
+    request.setValue("Bearer \(devToken)", forHTTPHeaderField: "Authorization")
+    request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+    request.httpBody = Data("{\"advance_s\": \(Int(seconds.rounded(.up)))}".utf8)
+    let (status, data) = try await exchange(request)
+    try check(status == 200, "dev clock: \(status) \(String(decoding: data, as: UTF8.self))")
+}
+
 /// Another 6-digit code than `code`.
 func wrongCode(_ code: String) -> String { String(format: "%06d", (Int(code)! + 1) % 1_000_000) }
 
@@ -1062,7 +1074,7 @@ await test("identity: TOTP reset with the PIN and a step-up code, then enrol aga
     try await expectCase("StepUpRequired") {
         try await p.resetTotp(pin: "482916", stepUpChallengeId: "no-such-challenge")
     }
-    try await Task.sleep(nanoseconds: UInt64((resendSeconds + 0.5) * 1e9)) // the per-phone resend cool-down
+    try await advanceServerClock(resendSeconds) // the per-phone resend cool-down
     let c = try await p.requestStepUp(action: .totpReset)
     let grant = try await p.verifyStepUp(challengeId: c.challengeId, code: try await smsCode(phone.e164))
     let wrong = try await expectCase("PinIncorrect") {
@@ -1090,7 +1102,7 @@ await test("identity: step-up PIN change; a second device signs in and is revoke
     try await expectCase("StepUpRequired") {
         try await p.changePin(oldPin: "482916", newPin: "730158", stepUpChallengeId: "no-such-challenge")
     }
-    try await Task.sleep(nanoseconds: UInt64((resendSeconds + 0.5) * 1e9)) // the per-phone resend cool-down
+    try await advanceServerClock(resendSeconds) // the per-phone resend cool-down
     let c = try await p.requestStepUp(action: .pinChange)
     try check(c.purpose == .stepUp && c.phone == phone.e164, "\(c)")
     let code = try await smsCode(phone.e164)
@@ -1129,7 +1141,7 @@ await test("identity: step-up PIN change; a second device signs in and is revoke
     try check((try await p.account()).pinLockedUntil.map { $0 > Date() } == true)
 
     // The same user on a second installation: a login, not a new account.
-    try await Task.sleep(nanoseconds: UInt64((resendSeconds + 0.5) * 1e9))
+    try await advanceServerClock(resendSeconds)
     let q = try syncProfile("stepup-2")
     let again = try await signIn(q, phone, purpose: .login)
     try check(again.userId == me.userId && !again.newUser, "\(again)")
