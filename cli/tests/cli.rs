@@ -217,6 +217,7 @@ fn demo_server() -> (
         .unwrap();
     let dir = tempfile::tempdir().unwrap();
     let mut config = warung_server::Config::new(dir.path().join("server"));
+    config.database_url = warung_server::testing::database_url_for(&config.data_dir);
     config.listen = "127.0.0.1:0".parse().unwrap();
     config.demo = true;
     let server = rt.block_on(warung_server::start(config)).unwrap();
@@ -301,6 +302,7 @@ fn identity_commands_sign_in_bind_pin_and_totp() {
         .unwrap();
     let dir = tempfile::tempdir().unwrap();
     let mut config = warung_server::Config::new(dir.path().join("server"));
+    config.database_url = warung_server::testing::database_url_for(&config.data_dir);
     config.listen = "127.0.0.1:0".parse().unwrap();
     config.sms.dev_token = Some("dev-token-for-tests".into());
     config.sms.inbound_secret = Some("inbound-secret-for-tests".into());

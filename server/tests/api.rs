@@ -14,6 +14,7 @@ use common::{Resp, Srv};
 
 async fn start_at(dir: &Path, demo: bool) -> RunningServer {
     let mut config = Config::new(dir);
+    config.database_url = warung_server::testing::database_url_for(dir);
     config.listen = "127.0.0.1:0".parse().unwrap();
     config.demo = demo;
     warung_server::start(config).await.unwrap()
@@ -972,6 +973,7 @@ async fn serves_tls_with_rustls() {
         return;
     }
     let mut config = Config::new(dir.path());
+    config.database_url = warung_server::testing::database_url_for(dir.path());
     config.listen = "127.0.0.1:0".parse().unwrap();
     config.tls = Some(warung_server::TlsPaths { cert, key });
     let server = warung_server::start(config).await.unwrap();

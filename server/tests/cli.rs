@@ -6,10 +6,18 @@ use std::process::{Command, Stdio};
 
 const BIN: &str = env!("CARGO_BIN_EXE_warung-server");
 
+/// The binary on `dir` (and on its PostgreSQL schema when the run uses PostgreSQL).
+fn server_cmd(dir: &std::path::Path) -> Command {
+    let mut cmd = Command::new(BIN);
+    cmd.arg("--data-dir").arg(dir);
+    if let Some(url) = warung_server::testing::database_url_for(dir) {
+        cmd.env("WARUNG_DATABASE_URL", url);
+    }
+    cmd
+}
+
 fn run(dir: &std::path::Path, args: &[&str]) -> (bool, String, String) {
-    let out = Command::new(BIN)
-        .arg("--data-dir")
-        .arg(dir)
+    let out = server_cmd(dir)
         .args(args)
         .env("WARUNG_LOG", "warn")
         .output()
@@ -62,18 +70,19 @@ fn admin_subcommands() {
     assert!(out.contains("removed 0 tombstones"));
     let (ok, _, err) = run(
         dir.path(),
-        &["--database-url", "postgres://db/warung", "merchant", "list"],
+        &["--database", "mysql://db/warung", "merchant", "list"],
     );
     assert!(!ok);
-    assert!(err.contains("postgres backend not built"), "{err}");
+    assert!(
+        err.contains("expected sqlite://<path> or postgres://"),
+        "{err}"
+    );
 }
 
 #[test]
 fn serve_prints_address_and_stops_on_sigterm() {
     let dir = tempfile::tempdir().unwrap();
-    let mut child = Command::new(BIN)
-        .arg("--data-dir")
-        .arg(dir.path())
+    let mut child = server_cmd(dir.path())
         .args(["--listen", "127.0.0.1:0", "--demo"])
         .env("WARUNG_LOG", "warn")
         .stdout(Stdio::piped())

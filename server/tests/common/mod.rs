@@ -46,6 +46,7 @@ impl Resp {
 /// and a clock that stands at the start time until a test moves it.
 pub fn test_config(dir: &std::path::Path) -> Config {
     let mut config = Config::new(dir);
+    config.database_url = warung_server::testing::database_url_for(dir);
     config.listen = "127.0.0.1:0".parse().unwrap();
     config.identity.pin_iterations = 1_000;
     config.identity.otp_resend_s = 0;

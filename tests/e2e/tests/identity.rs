@@ -24,6 +24,7 @@ fn rt() -> tokio::runtime::Runtime {
 
 async fn server(dir: &Path, access_ttl_s: i64) -> warung_server::RunningServer {
     let mut config = warung_server::Config::new(dir.join("server"));
+    config.database_url = warung_server::testing::database_url_for(&config.data_dir);
     config.listen = "127.0.0.1:0".parse().unwrap();
     config.demo = true;
     config.sms.inbound_secret = Some(SECRET.into());

@@ -22,6 +22,7 @@ fn rt() -> tokio::runtime::Runtime {
 
 async fn demo_server(dir: &Path) -> warung_server::RunningServer {
     let mut config = warung_server::Config::new(dir.join("server"));
+    config.database_url = warung_server::testing::database_url_for(&config.data_dir);
     config.listen = "127.0.0.1:0".parse().unwrap();
     config.demo = true;
     warung_server::start(config).await.unwrap()
@@ -396,6 +397,7 @@ fn child_server() {
     let rt = rt();
     rt.block_on(async {
         let mut config = warung_server::Config::new(dir);
+        config.database_url = warung_server::testing::database_url_for(&config.data_dir);
         config.listen = std::env::var("WARUNG_E2E_LISTEN").unwrap().parse().unwrap();
         config.demo = true;
         let server = warung_server::start(config).await.unwrap();
