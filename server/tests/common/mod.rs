@@ -225,6 +225,39 @@ impl Srv {
         self.send(req).await
     }
 
+    /// A correctly signed request by the phone's key, sent to another server process on the
+    /// same database (`base`: its URL).
+    pub async fn signed_to(
+        &self,
+        base: &str,
+        p: &Phone,
+        method: &str,
+        path: &str,
+        body: Option<Value>,
+    ) -> Resp {
+        let bytes = body.as_ref().map(|b| b.to_string()).unwrap_or_default();
+        let sig = sign(
+            &p.key,
+            &p.device_id,
+            method,
+            path,
+            bytes.as_bytes(),
+            self.now(),
+            &nonce(),
+        );
+        let req = self
+            .http
+            .request(method.parse().unwrap(), format!("{base}{path}"))
+            .bearer_auth(&p.access)
+            .header("content-type", "application/json")
+            .header("x-warung-device", &sig.device)
+            .header("x-warung-timestamp", sig.timestamp.to_string())
+            .header("x-warung-nonce", &sig.nonce)
+            .header("x-warung-signature", &sig.signature)
+            .body(body.map(|b| b.to_string()).unwrap_or_default());
+        self.send(req).await
+    }
+
     /// A correctly signed request by the phone's key.
     pub async fn signed(&self, p: &Phone, method: &str, path: &str, body: Option<Value>) -> Resp {
         let bytes = body.as_ref().map(|b| b.to_string()).unwrap_or_default();
