@@ -321,3 +321,148 @@ async fn first_variant(s: &Srv) -> String {
         .map(|o| o["entity"]["id"].as_str().unwrap().to_owned())
         .expect("a variant in stock")
 }
+
+/// Pulls the catalog bucket from `after` to its end, in pages of `limit`; returns the ops.
+async fn pull_all(s: &Srv, url: &str, mut after: u64, limit: u32) -> (Vec<Value>, u64) {
+    let mut ops = Vec::new();
+    loop {
+        let r = s
+            .send(s.http.get(format!(
+                "{url}/v1/buckets/catalog/ops?after={after}&limit={limit}"
+            )))
+            .await;
+        assert_eq!(r.status, 200, "{}", r.text);
+        let page = r.body["ops"].as_array().unwrap().clone();
+        for op in &page {
+            let id = op["op_id"].as_u64().unwrap();
+            assert!(
+                id > after,
+                "op {id} after cursor {after}: ids must increase"
+            );
+            after = id;
+        }
+        ops.extend(page);
+        if r.body["has_more"] != true {
+            return (ops, after);
+        }
+    }
+}
+
+#[test]
+fn op_ids_become_visible_in_order_under_concurrent_writers_and_pullers() {
+    multi_thread().block_on(async {
+        let (s, _children, urls) = three_servers(&[]).await;
+        let (_, key) = s
+            .server
+            .admin()
+            .create_merchant("Toko Balap", warung_core::protocol::MerchantKind::Shop)
+            .await
+            .unwrap();
+        // One product with 30 variants: one per writer.
+        let r = s
+            .call(
+                "POST",
+                "/v1/merchant/products",
+                Some(&key),
+                Some(
+                    json!({"category_id": "c-fashion", "title": "Kaos", "description": "",
+                    "brand": "", "attributes": {}, "image_urls": []}),
+                ),
+            )
+            .await;
+        assert_eq!(r.status, 201, "{}", r.text);
+        let pid = r.body["product"]["id"].as_str().unwrap().to_owned();
+        let mut variants = Vec::new();
+        for i in 0..30 {
+            let r = s
+                .call(
+                    "POST",
+                    &format!("/v1/merchant/products/{pid}/variants"),
+                    Some(&key),
+                    Some(
+                        json!({"sku": format!("K-{i}"), "options": {"no": i.to_string()},
+                        "prices": [{"amount": {"amount": "1000", "currency": "IDR"}}],
+                        "stock": 5, "weight_grams": 100}),
+                    ),
+                )
+                .await;
+            assert_eq!(r.status, 201, "{}", r.text);
+            variants.push(r.body["variant"]["id"].as_str().unwrap().to_owned());
+        }
+        let s = Arc::new(s);
+        let writing = Arc::new(std::sync::atomic::AtomicBool::new(true));
+        // Pullers follow the log with small pages while the writers run, then catch up.
+        let pullers: Vec<_> = (0..4)
+            .map(|i| {
+                let (s, url, writing) = (s.clone(), urls[i % 3].clone(), writing.clone());
+                tokio::spawn(async move {
+                    let (mut seen, mut after, mut rounds) = (BTreeMap::new(), 0u64, 0u32);
+                    loop {
+                        let done = !writing.load(Ordering::SeqCst);
+                        let (ops, cursor) = pull_all(&s, &url, after, 7).await;
+                        after = cursor;
+                        rounds += 1;
+                        for op in ops {
+                            let id = op["entity"]["id"].as_str().unwrap_or("").to_owned();
+                            seen.insert(id, op["entity"].clone());
+                        }
+                        if done {
+                            return (seen, rounds);
+                        }
+                    }
+                })
+            })
+            .collect();
+        // 30 writers, 20 price changes each, spread over the three processes.
+        let writers: Vec<_> = variants
+            .iter()
+            .enumerate()
+            .map(|(w, vid)| {
+                let (s, url, key, vid) = (s.clone(), urls[w % 3].clone(), key.clone(), vid.clone());
+                tokio::spawn(async move {
+                    for n in 1..=20 {
+                        let body = json!({"prices": [{"amount":
+                            {"amount": (1000 + n).to_string(), "currency": "IDR"}}]});
+                        let r = s
+                            .send(
+                                s.http
+                                    .put(format!("{url}/v1/merchant/variants/{vid}/prices"))
+                                    .bearer_auth(&key)
+                                    .json(&body),
+                            )
+                            .await;
+                        assert_eq!(r.status, 200, "{}", r.text);
+                    }
+                })
+            })
+            .collect();
+        for w in writers {
+            w.await.unwrap();
+        }
+        writing.store(false, Ordering::SeqCst);
+        // What a phone starting now would get: the truth.
+        let (truth, _) = pull_all(&s, &urls[0], 0, 500).await;
+        let truth: BTreeMap<String, Value> = truth
+            .into_iter()
+            .map(|op| {
+                (
+                    op["entity"]["id"].as_str().unwrap_or("").to_owned(),
+                    op["entity"].clone(),
+                )
+            })
+            .collect();
+        for p in pullers {
+            let (seen, rounds) = p.await.unwrap();
+            assert!(
+                rounds > 1,
+                "a puller ran only once: no overlap with the writers"
+            );
+            // A puller that skipped an op (one committed late under an id below its cursor)
+            // would hold an older version of that variant forever.
+            for vid in &variants {
+                assert_eq!(seen.get(vid), truth.get(vid), "variant {vid}");
+                assert_eq!(truth[vid]["prices"][0]["amount"]["amount"], "1020");
+            }
+        }
+    });
+}
