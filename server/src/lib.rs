@@ -5,7 +5,9 @@
 //!
 //! | module | why it exists |
 //! |---|---|
-//! | [`store`] | the storage boundary (a trait of domain operations) and its SQLite backend |
+//! | [`store`] | the storage boundary: per-capability traits of domain operations ([`store::Storage`] is their union) |
+//! | [`store::rules`] | the store's rules, once for every backend, over narrow transaction contexts; what must be atomic and how |
+//! | [`store::sqlite`] | the SQLite backend: the contexts in SQL, one writer thread (group commit), a read pool |
 //! | [`intents`] | the rules of each intent kind, independent of storage |
 //! | [`http`] | routes, extractors, middleware; handlers only call [`store::Storage`] |
 //! | [`openapi`] | the OpenAPI 3.1 document generated from the handlers |

@@ -32,8 +32,9 @@
 //! * **SQLite**: a no-op. Every write runs on the single writer thread inside one
 //!   `BEGIN IMMEDIATE` transaction, which also holds the database's write lock against other
 //!   processes (the admin CLI); nothing else can interleave, whatever the key.
-//! * **PostgreSQL**: `pg_advisory_xact_lock(hash(key))` — released at commit or rollback. The
-//!   hash may collide (two keys share a lock): that only serializes more, never less.
+//! * **PostgreSQL**: `pg_advisory_xact_lock(key.id())` ([`LockKey::id`], a stable hash of the
+//!   key) — released at commit or rollback. Two keys may share an id: that only serializes
+//!   more, never less.
 //!
 //! A rule that needs two keys takes them in the order the [`LockKey`] variants are declared,
 //! so two rules never wait on each other in a cycle. Reads that decide nothing (a page, a
@@ -103,23 +104,36 @@ pub enum LockKey<'a> {
 }
 
 impl LockKey<'_> {
-    /// A stable text form (`otp_challenge:<id>`): what a backend hashes into its lock id.
+    /// A stable text form (`otp_challenge:<id>`, `otp_send`).
     pub fn text(&self) -> String {
         let (scope, id) = match self {
-            LockKey::CatalogSeed => ("catalog_seed", ""),
-            LockKey::Merchant(id) => ("merchant", *id),
-            LockKey::Device(id) => ("device", *id),
-            LockKey::InboundMessage(id) => ("inbound_message", *id),
-            LockKey::InboundSender(id) => ("inbound_sender", *id),
-            LockKey::OtpSend => ("otp_send", ""),
-            LockKey::Bindings(id) => ("bindings", *id),
-            LockKey::Pin(id) => ("pin", *id),
-            LockKey::Totp(id) => ("totp", *id),
-            LockKey::OtpChallenge(id) => ("otp_challenge", *id),
-            LockKey::Phone(id) => ("phone", *id),
-            LockKey::SessionFamily(id) => ("session_family", *id),
+            LockKey::CatalogSeed => ("catalog_seed", None),
+            LockKey::Merchant(id) => ("merchant", Some(id)),
+            LockKey::Device(id) => ("device", Some(id)),
+            LockKey::InboundMessage(id) => ("inbound_message", Some(id)),
+            LockKey::InboundSender(id) => ("inbound_sender", Some(id)),
+            LockKey::OtpSend => ("otp_send", None),
+            LockKey::Bindings(id) => ("bindings", Some(id)),
+            LockKey::Pin(id) => ("pin", Some(id)),
+            LockKey::Totp(id) => ("totp", Some(id)),
+            LockKey::OtpChallenge(id) => ("otp_challenge", Some(id)),
+            LockKey::Phone(id) => ("phone", Some(id)),
+            LockKey::SessionFamily(id) => ("session_family", Some(id)),
         };
-        format!("{scope}:{id}")
+        match id {
+            Some(id) => format!("{scope}:{id}"),
+            None => scope.to_owned(),
+        }
+    }
+
+    /// A stable 64-bit id of the key (the first 8 bytes of SHA-256 of [`LockKey::text`]):
+    /// what a database's advisory lock takes (`pg_advisory_xact_lock(id)`). The same in every
+    /// process and release; two keys may share an id, which only serializes more.
+    pub fn id(&self) -> i64 {
+        let digest = crate::auth::sha256(self.text().as_bytes());
+        let mut first = [0u8; 8];
+        first.copy_from_slice(&digest[..8]);
+        i64::from_be_bytes(first)
     }
 }
 
@@ -139,4 +153,30 @@ pub(crate) fn unix_time(unix: i64) -> Result<time::OffsetDateTime, StoreError> {
 /// [`unix_time`] of an optional time.
 pub(crate) fn opt_unix_time(unix: Option<i64>) -> Result<Option<time::OffsetDateTime>, StoreError> {
     unix.map(unix_time).transpose()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::LockKey;
+
+    #[test]
+    fn lock_keys_have_stable_distinct_ids() {
+        let keys = [
+            LockKey::CatalogSeed,
+            LockKey::OtpSend,
+            LockKey::Pin("u1"),
+            LockKey::Totp("u1"),
+            LockKey::Pin("u2"),
+            LockKey::OtpChallenge("u1"),
+        ];
+        let ids: std::collections::HashSet<i64> = keys.iter().map(LockKey::id).collect();
+        assert_eq!(ids.len(), keys.len());
+        assert_eq!(LockKey::Pin("u1").id(), LockKey::Pin("u1").id());
+        assert_eq!(LockKey::Pin("u1").text(), "pin:u1");
+        assert_eq!(LockKey::OtpSend.text(), "otp_send");
+        // Pinned: an advisory lock id must not change between releases running side by side
+        // on one database.
+        assert_eq!(LockKey::OtpSend.id(), 7964081970296907924);
+        assert_eq!(LockKey::Pin("u1").id(), 2776101921050247265);
+    }
 }

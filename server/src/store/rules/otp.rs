@@ -305,7 +305,7 @@ mod tests {
             OtpCreated::Created { expires_at, resend_after }
                 if expires_at == t0 + 300 && resend_after == t0 + 30
         ));
-        assert_eq!(tx.locks, vec!["otp_send:"]);
+        assert_eq!(tx.locks, vec!["otp_send"]);
         // Within the cool-down: refused, and told exactly how long to wait.
         assert_eq!(
             limited(create(&mut tx, &otp("b", "+62811000001", t0 + 10)).unwrap()),
@@ -418,7 +418,7 @@ mod tests {
         assert_eq!(
             tx.locks,
             vec![
-                "otp_send:",
+                "otp_send",
                 "otp_challenge:a",
                 "otp_challenge:a",
                 "phone:+62811000001"
