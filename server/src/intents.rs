@@ -1,9 +1,10 @@
 //! The intent pipeline: what each intent kind does to a device's server-side state.
 //!
-//! Storage owns ordering, idempotency and transactions (see `store::sqlite::intents`); this
-//! module owns the *rules* of each kind, against the small [`IntentContext`] a backend
-//! provides. A new kind (orders, payments) is a new [`IntentBody`] variant and one more arm in
-//! [`apply`]: storage does not change.
+//! The batch rule ([`crate::store::rules::sync`]) owns ordering, idempotency and the
+//! transaction; this module owns the *rules* of each kind, against the small
+//! [`IntentContext`] that batch rule provides over a backend's reads. A new kind (orders,
+//! payments) is a new [`IntentBody`] variant and one more arm in [`apply`]: storage does not
+//! change.
 
 use crate::store::StoreError;
 use time::OffsetDateTime;

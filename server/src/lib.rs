@@ -5,7 +5,9 @@
 //!
 //! | module | why it exists |
 //! |---|---|
-//! | [`store`] | the storage boundary (a trait of domain operations) and its SQLite backend |
+//! | [`store`] | the storage boundary: per-capability traits of domain operations ([`store::Storage`] is their union) |
+//! | [`store::rules`] | the store's rules, once for every backend, over narrow transaction contexts; what must be atomic and how |
+//! | [`store::sqlite`] | the SQLite backend: the contexts in SQL, one writer thread (group commit), a read pool |
 //! | [`intents`] | the rules of each intent kind, independent of storage |
 //! | [`http`] | routes, extractors, middleware; handlers only call [`store::Storage`] |
 //! | [`openapi`] | the OpenAPI 3.1 document generated from the handlers |
@@ -47,8 +49,8 @@ pub mod testing;
 pub mod validate;
 
 use crate::auth::{MERCHANT_KEY_PREFIX, hash_secret, key_prefix, new_secret};
-use crate::store::sqlite::SqliteStore;
-use crate::store::{CompactReport, Storage, StoreError, WriterStats};
+use crate::store::sqlite::{SqliteStore, WriterStats};
+use crate::store::{CompactReport, Storage, StoreError};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -214,16 +216,41 @@ pub async fn move_to_postgres(
     Ok(store::postgres::import::load(&pool, dump).await?)
 }
 
+/// The opened database: every operation through [`Storage`], plus what only this backend
+/// has (the SQLite writer's counters). The one place that names a backend.
+#[derive(Clone)]
+enum Backend {
+    Sqlite(Arc<SqliteStore>),
+}
+
+impl Backend {
+    fn storage(&self) -> Arc<dyn Storage> {
+        match self {
+            Backend::Sqlite(s) => s.clone(),
+        }
+    }
+
+    /// The backend's own gauges for `/metrics`.
+    fn metrics_collector(&self) -> Box<dyn prometheus_client::collector::Collector> {
+        match self {
+            Backend::Sqlite(s) => s.metrics_collector(),
+        }
+    }
+}
+
 /// Opens the configured store (SQLite) and publishes the default category tree if empty.
-async fn open_store(config: &Config) -> Result<Arc<dyn Storage>, Error> {
+async fn open_store(config: &Config) -> Result<Backend, Error> {
     let path = config.database_path()?;
     let clock = config.clock.clone();
     let store = tokio::task::spawn_blocking(move || SqliteStore::open(&path, clock))
         .await
         .map_err(|e| Error::Config(format!("opening the database: {e}")))??;
-    let store: Arc<dyn Storage> = Arc::new(store);
-    store.ensure_categories(default_categories()).await?;
-    Ok(store)
+    let backend = Backend::Sqlite(Arc::new(store));
+    backend
+        .storage()
+        .ensure_categories(default_categories())
+        .await?;
+    Ok(backend)
 }
 
 /// The shared taxonomy: the demo catalog's category tree.
@@ -242,14 +269,20 @@ fn default_categories() -> Vec<warung_core::protocol::Category> {
 #[derive(Clone)]
 pub struct Admin {
     store: Arc<dyn Storage>,
+    backend: Backend,
 }
 
 impl Admin {
     /// Opens the configured database directly (the server may be running: SQLite serializes).
     pub async fn open(config: &Config) -> Result<Admin, Error> {
-        Ok(Admin {
-            store: open_store(config).await?,
-        })
+        Ok(Admin::new(open_store(config).await?))
+    }
+
+    fn new(backend: Backend) -> Admin {
+        Admin {
+            store: backend.storage(),
+            backend,
+        }
     }
 
     /// Creates a merchant; returns its account and its API key (shown once, stored hashed).
@@ -329,9 +362,11 @@ impl Admin {
         }))
     }
 
-    /// Group-commit counters of this process's writer.
+    /// Group-commit counters of this process's SQLite writer.
     pub fn writer_stats(&self) -> WriterStats {
-        self.store.writer_stats()
+        match &self.backend {
+            Backend::Sqlite(s) => s.writer_stats(),
+        }
     }
 }
 
@@ -420,10 +455,10 @@ async fn shutdown_signal() {
 /// Opens the database (migrating it), seeds the demo if asked, binds and starts serving.
 /// Returns once the socket is bound.
 pub async fn start(config: Config) -> Result<RunningServer, Error> {
-    let store = open_store(&config).await?;
-    let admin = Admin {
-        store: store.clone(),
-    };
+    let backend = open_store(&config).await?;
+    let store = backend.storage();
+    let metrics = metrics::Metrics::new().with_collector(backend.metrics_collector());
+    let admin = Admin::new(backend);
     if config.demo {
         if admin.seed_demo().await? {
             tracing::info!("seeded the demo catalog");
@@ -439,7 +474,7 @@ pub async fn start(config: Config) -> Result<RunningServer, Error> {
         .collect();
     let state = http::AppState {
         store: store.clone(),
-        metrics: Arc::new(metrics::Metrics::new()),
+        metrics: Arc::new(metrics),
         openapi: Arc::new(openapi::document_with_categories(&category_ids)),
         identity: Arc::new(config.identity.clone()),
         sms: sms::gateway(&config.sms, store.clone(), config.clock.clone())?,

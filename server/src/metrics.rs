@@ -2,17 +2,16 @@
 //!
 //! Request counts and latencies are labelled by method, *matched route* (the template, never
 //! the raw path: ids must not explode the label space) and status. The sync counters say what
-//! the server did: ops served per bucket, intents by outcome, and the writer's group-commit
-//! factor (jobs per transaction).
+//! the server did: ops served per bucket, intents by outcome. The storage backend adds its own
+//! gauges through a collector read at each scrape (SQLite: the writer's group-commit factor,
+//! `writer_transactions` and `writer_jobs`).
 
-use crate::store::WriterStats;
+use prometheus_client::collector::Collector;
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
-use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::Registry;
-use std::sync::atomic::AtomicU64;
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct RequestLabels {
@@ -37,8 +36,6 @@ pub struct Metrics {
     pub latency: Family<RequestLabels, Histogram>,
     pub ops_served: Family<BucketLabels, Counter>,
     pub intents: Family<OutcomeLabels, Counter>,
-    writer_transactions: Gauge<u64, AtomicU64>,
-    writer_jobs: Gauge<u64, AtomicU64>,
 }
 
 impl Default for Metrics {
@@ -56,8 +53,6 @@ impl Metrics {
         );
         let ops_served = Family::<BucketLabels, Counter>::default();
         let intents = Family::<OutcomeLabels, Counter>::default();
-        let writer_transactions = Gauge::<u64, AtomicU64>::default();
-        let writer_jobs = Gauge::<u64, AtomicU64>::default();
         registry.register("http_requests", "HTTP requests answered", requests.clone());
         registry.register(
             "http_request_duration_seconds",
@@ -74,24 +69,12 @@ impl Metrics {
             "Intents processed, by outcome (applied, rejected, retry_later)",
             intents.clone(),
         );
-        registry.register(
-            "writer_transactions",
-            "Write transactions committed by the writer (group commits)",
-            writer_transactions.clone(),
-        );
-        registry.register(
-            "writer_jobs",
-            "Write jobs run by the writer; jobs / transactions is the group-commit factor",
-            writer_jobs.clone(),
-        );
         Metrics {
             registry,
             requests,
             latency,
             ops_served,
             intents,
-            writer_transactions,
-            writer_jobs,
         }
     }
 
@@ -105,10 +88,14 @@ impl Metrics {
         }
     }
 
-    /// The OpenMetrics text, with the writer's counters as of now.
-    pub fn encode(&self, writer: WriterStats) -> String {
-        self.writer_transactions.set(writer.transactions);
-        self.writer_jobs.set(writer.jobs);
+    /// Adds a collector read at each scrape (the storage backend's gauges).
+    pub fn with_collector(mut self, collector: Box<dyn Collector>) -> Metrics {
+        self.registry.register_collector(collector);
+        self
+    }
+
+    /// The OpenMetrics text, with every collector read as of now.
+    pub fn encode(&self) -> String {
         let mut out = String::new();
         if let Err(e) = prometheus_client::encoding::text::encode(&mut out, &self.registry) {
             tracing::error!(error = %e, "metrics encoding failed");

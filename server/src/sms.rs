@@ -10,7 +10,7 @@
 //! Inbound deliveries are signed by the aggregator: lowercase hex HMAC-SHA256(secret,
 //! `{timestamp}.{raw body}`), verified with `ring::hmac::verify` (constant time).
 
-use crate::store::Storage;
+use crate::store::identity::SmsStore;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
@@ -80,7 +80,7 @@ impl Default for SmsConfig {
 /// Builds the configured gateway.
 pub fn gateway(
     config: &SmsConfig,
-    store: Arc<dyn Storage>,
+    store: Arc<dyn SmsStore>,
     clock: crate::clock::Clock,
 ) -> Result<Arc<dyn SmsGateway>, crate::Error> {
     Ok(match &config.gateway {
@@ -100,7 +100,7 @@ pub fn gateway(
 
 /// Keeps messages in the database's `dev_sms` table.
 pub struct DevGateway {
-    store: Arc<dyn Storage>,
+    store: Arc<dyn SmsStore>,
     clock: crate::clock::Clock,
     sender_id: String,
 }

@@ -1,6 +1,7 @@
 //! Identity endpoints: SMS OTP (register, login, step-up), sessions (refresh, logout), the
 //! account, SIM binding, devices, PIN and TOTP. Rules live in [`crate::identity`], state in
-//! the store ([`crate::store::IdentityStore`]); these handlers map outcomes to answers.
+//! the store ([`crate::store::IdentityStore`], rules in [`crate::store::rules`]); these handlers
+//! map outcomes to answers.
 
 use super::AppState;
 use super::extract::{ApiJson, ApiPath, Signed, SignedJson, UserAuth};

@@ -243,7 +243,7 @@ const OPENMETRICS: &str = "application/openmetrics-text; version=1.0.0; charset=
     responses((status = 200, description = "Metrics", body = String,
         content_type = "application/openmetrics-text")))]
 pub async fn metrics(State(state): State<AppState>) -> Response {
-    let text = state.metrics.encode(state.store.writer_stats());
+    let text = state.metrics.encode();
     (
         [(header::CONTENT_TYPE, HeaderValue::from_static(OPENMETRICS))],
         text,

@@ -2,16 +2,18 @@
 //! bindings, nonces, PIN and TOTP state, inbound SMS and the development SMS outbox.
 //!
 //! Every operation that must leave a trace when it FAILS (an OTP attempt counter, a PIN
-//! lock-out, a consumed nonce, a revoked session family) returns `Ok(outcome)` — the writer
-//! rolls back a job that returns `Err` — and the HTTP layer maps the outcome to its error.
-//! Secrets arrive already hashed; times are unix seconds passed in by the caller.
+//! lock-out, a consumed nonce, a revoked session family) returns `Ok(outcome)` — a backend
+//! rolls back a transaction that returns `Err` — and the HTTP layer maps the outcome to its
+//! error. Secrets arrive already hashed; times are unix seconds passed in by the caller. The
+//! rules behind each trait live once, in [`super::rules`].
 
 use super::StoreFuture;
 use warung_core::protocol::{BindingStatus, DeviceSummary, OtpPurpose};
 
 /// A new OTP challenge and the limits it must respect (checked atomically with the insert:
 /// every counter is a count of challenge rows, read in the same write transaction that
-/// inserts the new row, so concurrent requests and several server processes agree).
+/// inserts the new row, under one lock, so concurrent requests and several server processes
+/// agree; see [`super::rules::otp::create`]).
 #[derive(Debug, Clone)]
 pub struct NewOtp {
     pub id: String,
@@ -257,14 +259,28 @@ pub struct DevSms {
     pub created_at: time::OffsetDateTime,
 }
 
-/// Identity operations of the store. Object-safe; a supertrait of [`super::Storage`].
-pub trait IdentityStore: Send + Sync + 'static {
+/// SMS OTP challenges and the step-up grants they become. Object-safe; part of
+/// [`super::Storage`]. Rules: [`super::rules::otp`].
+pub trait OtpStore: Send + Sync + 'static {
     /// Inserts a challenge unless a send limit refuses it.
     fn otp_create(&self, otp: NewOtp) -> StoreFuture<'_, OtpCreated>;
     /// Removes a challenge whose SMS could not be sent.
     fn otp_discard(&self, challenge_id: String) -> StoreFuture<'_, ()>;
     /// Checks a code; counts a wrong one; on success creates the user/session or the grant.
     fn otp_verify(&self, attempt: OtpAttempt) -> StoreFuture<'_, OtpOutcome>;
+    /// A verified, unconsumed, unexpired step-up grant of this user for this digest exists.
+    fn step_up_valid(
+        &self,
+        user_id: String,
+        challenge_id: String,
+        tx_digest: String,
+        now: i64,
+    ) -> StoreFuture<'_, bool>;
+}
+
+/// Sessions (access and refresh tokens) and the signed-in account. Object-safe; part of
+/// [`super::Storage`]. Rules: [`super::rules::session`].
+pub trait SessionStore: Send + Sync + 'static {
     fn session_by_access(&self, token_hash: [u8; 32], now: i64) -> StoreFuture<'_, AccessOutcome>;
     /// Rotates a refresh token into `next` (same family).
     fn session_refresh(
@@ -275,6 +291,11 @@ pub trait IdentityStore: Send + Sync + 'static {
     ) -> StoreFuture<'_, RefreshOutcome>;
     fn session_revoke(&self, family_id: String, reason: String, now: i64) -> StoreFuture<'_, ()>;
     fn account(&self, user_id: String, device_id: String) -> StoreFuture<'_, AccountRow>;
+}
+
+/// SIM bindings, the bound device keys, signed-request nonces and a user's devices.
+/// Object-safe; part of [`super::Storage`]. Rules: [`super::rules::binding`].
+pub trait BindingStore: Send + Sync + 'static {
     /// Starts a binding (revoking earlier pending ones of the device).
     fn binding_start(&self, binding: NewBinding) -> StoreFuture<'_, ()>;
     /// `NotFound` for another user's binding.
@@ -284,8 +305,6 @@ pub trait IdentityStore: Send + Sync + 'static {
         binding_id: String,
         now: i64,
     ) -> StoreFuture<'_, BindingStatus>;
-    /// Records and acts on an inbound SMS (de-duplicated by message id).
-    fn inbound_sms(&self, message: InboundMessage) -> StoreFuture<'_, InboundOutcome>;
     /// The bound public key of the user's device, if bound.
     fn device_key(&self, user_id: String, device_id: String) -> StoreFuture<'_, Option<Vec<u8>>>;
     /// Records a nonce; `false` when the device used it already. Prunes nonces older than
@@ -304,6 +323,11 @@ pub trait IdentityStore: Send + Sync + 'static {
     ) -> StoreFuture<'_, Vec<DeviceSummary>>;
     /// Revokes a device's binding and sessions; `NotFound` for an unknown or foreign device.
     fn revoke_device(&self, user_id: String, device_id: String, now: i64) -> StoreFuture<'_, ()>;
+}
+
+/// PIN state and its lock-out. Object-safe; part of [`super::Storage`]. Rules:
+/// [`super::rules::pin`].
+pub trait PinStore: Send + Sync + 'static {
     fn pin_state(&self, user_id: String) -> StoreFuture<'_, PinState>;
     /// Records a PIN check (`correct` computed by the caller) under the lock-out rule.
     fn pin_record(
@@ -315,14 +339,11 @@ pub trait IdentityStore: Send + Sync + 'static {
         lock_s: i64,
     ) -> StoreFuture<'_, PinAttempt>;
     fn pin_update(&self, update: PinUpdate) -> StoreFuture<'_, PinUpdated>;
-    /// A verified, unconsumed, unexpired step-up grant of this user for this digest exists.
-    fn step_up_valid(
-        &self,
-        user_id: String,
-        challenge_id: String,
-        tx_digest: String,
-        now: i64,
-    ) -> StoreFuture<'_, bool>;
+}
+
+/// TOTP enrolment, verification records and reset. Object-safe; part of
+/// [`super::Storage`]. Rules: [`super::rules::totp`].
+pub trait TotpStore: Send + Sync + 'static {
     /// Stores the TOTP secret; `false` when the user is enrolled already.
     fn totp_enroll(&self, user_id: String, secret: Vec<u8>) -> StoreFuture<'_, bool>;
     /// The TOTP secret, when enrolled.
@@ -333,6 +354,13 @@ pub trait IdentityStore: Send + Sync + 'static {
     /// Consumes the step-up grant and removes the TOTP secret, in one transaction. The last
     /// accepted step stays, so no step is ever accepted twice for the user (invariant 8).
     fn totp_reset(&self, reset: TotpReset) -> StoreFuture<'_, TotpResetOutcome>;
+}
+
+/// Inbound SMS and the development gateway's outbox. Object-safe; part of
+/// [`super::Storage`]. Rules: [`super::rules::sms`].
+pub trait SmsStore: Send + Sync + 'static {
+    /// Records and acts on an inbound SMS (de-duplicated by message id).
+    fn inbound_sms(&self, message: InboundMessage) -> StoreFuture<'_, InboundOutcome>;
     fn dev_sms_insert(
         &self,
         to: String,
@@ -342,4 +370,16 @@ pub trait IdentityStore: Send + Sync + 'static {
     ) -> StoreFuture<'_, String>;
     /// Newest first; all recipients when `to` is `None`.
     fn dev_sms_list(&self, to: Option<String>, limit: u32) -> StoreFuture<'_, Vec<DevSms>>;
+}
+
+/// Every identity operation: the union of the identity capability traits, implemented for
+/// every type that implements them all.
+pub trait IdentityStore:
+    OtpStore + SessionStore + BindingStore + PinStore + TotpStore + SmsStore
+{
+}
+
+impl<T: OtpStore + SessionStore + BindingStore + PinStore + TotpStore + SmsStore> IdentityStore
+    for T
+{
 }

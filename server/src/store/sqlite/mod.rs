@@ -1,32 +1,43 @@
-//! The SQLite backend of [`Storage`]: the embedded default.
+//! The SQLite backend: the embedded default. It implements every capability trait of
+//! [`crate::store`] by running the shared rules ([`crate::store::rules`]) over [`SqlTx`], its
+//! implementation of the rules' transaction contexts (one file per domain: [`catalog`],
+//! [`oplog`], [`sync`], [`identity`]).
 //!
 //! * Schema: `server/migrations/*.sql`, applied in order by `PRAGMA user_version`.
 //! * Connections: WAL (readers never block the writer), foreign keys on, `synchronous=FULL`
 //!   (group commit pays for the fsync), a busy timeout for the admin CLI writing next to a
 //!   running server.
-//! * Writes: one writer thread with group commit ([`writer`]).
+//! * Writes: one writer thread with group commit ([`writer`]); each operation is one job, one
+//!   savepoint of the group's `BEGIN IMMEDIATE` transaction.
 //! * Reads: a small pool of read connections used from `spawn_blocking`, each read in one
 //!   read transaction (a consistent snapshot).
+//! * Locks: [`Transaction::lock`] is a no-op, and that is correct: every write runs on the
+//!   single writer thread, one job after the other, inside a `BEGIN IMMEDIATE` transaction that
+//!   holds the database's write lock against other processes (the admin CLI) until it
+//!   commits. No other transaction can run between a rule's read and its write, whatever the
+//!   key. Reads take no locks and need none.
+//! * Errors: `rusqlite` errors become [`StoreError::Internal`] here ([`db_error`]); no SQLite
+//!   type leaves this module.
 
 mod catalog;
 pub mod export;
 mod identity;
-mod intents;
 mod oplog;
+mod sync;
 mod writer;
 
-pub use catalog::demo_count;
+pub use writer::WriterStats;
 
+use crate::store::rules::{self, LockKey, Transaction};
 use crate::store::*;
-use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
+use rusqlite::{Connection, OpenFlags};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
-use time::format_description::well_known::Rfc3339;
 use tokio::sync::Semaphore;
 use warung_core::protocol::{
-    CartMirror, CatalogOp, Category, DeviceInfo, DeviceRegistration, Intent, Merchant,
-    MerchantAccount, MerchantKind, MerchantProduct, MerchantProfile, MerchantVariant, PricesUpdate,
-    ProductInput, ProductList, RegisterDevice, VariantInput,
+    CatalogOp, Category, DeviceRegistration, Intent, Merchant, MerchantAccount, MerchantKind,
+    MerchantProduct, MerchantProfile, MerchantVariant, PricesUpdate, ProductInput, ProductList,
+    RegisterDevice, VariantInput,
 };
 use writer::Writer;
 
@@ -41,6 +52,37 @@ const MIGRATIONS: &[&str] = &[
 pub const SCHEMA_VERSION: usize = MIGRATIONS.len();
 
 const READERS: usize = 4;
+
+/// A SQLite error as a store error (a broken database or a bug: constraints the rules rely on
+/// are never expected to fail).
+fn db_error(e: rusqlite::Error) -> StoreError {
+    StoreError::Internal(e.to_string())
+}
+
+/// The rules' transaction contexts on one SQLite connection: the writer's (inside its
+/// savepoint) or a pooled reader's (inside a read transaction).
+pub struct SqlTx<'c> {
+    conn: &'c Connection,
+}
+
+impl<'c> SqlTx<'c> {
+    fn new(conn: &'c Connection) -> SqlTx<'c> {
+        SqlTx { conn }
+    }
+
+    /// Runs queries on the connection, mapping their error.
+    fn run<T>(&self, f: impl FnOnce(&Connection) -> rusqlite::Result<T>) -> Result<T, StoreError> {
+        f(self.conn).map_err(db_error)
+    }
+}
+
+impl Transaction for SqlTx<'_> {
+    /// A no-op: see the module docs (the single writer inside `BEGIN IMMEDIATE` serializes
+    /// every write transaction, in this process and against others).
+    fn lock(&mut self, _key: LockKey<'_>) -> Result<(), StoreError> {
+        Ok(())
+    }
+}
 
 /// The SQLite store. Cheap to share behind an `Arc`.
 pub struct SqliteStore {
@@ -72,7 +114,9 @@ fn open_conn(path: &Path, read_only: bool) -> rusqlite::Result<Connection> {
 }
 
 fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
-    let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    let version: i64 = conn
+        .query_row("PRAGMA user_version", [], |r| r.get(0))
+        .map_err(db_error)?;
     if version as usize > MIGRATIONS.len() {
         return Err(StoreError::Unavailable(format!(
             "the database schema (version {version}) is newer than this server ({})",
@@ -80,10 +124,13 @@ fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
         )));
     }
     for (i, sql) in MIGRATIONS.iter().enumerate().skip(version as usize) {
-        let tx = conn.transaction()?;
-        tx.execute_batch(sql)?;
-        tx.pragma_update(None, "user_version", (i + 1) as i64)?;
-        tx.commit()?;
+        let apply = |conn: &mut Connection| -> rusqlite::Result<()> {
+            let tx = conn.transaction()?;
+            tx.execute_batch(sql)?;
+            tx.pragma_update(None, "user_version", (i + 1) as i64)?;
+            tx.commit()
+        };
+        apply(conn).map_err(db_error)?;
         tracing::info!(version = i + 1, "applied migration");
     }
     Ok(())
@@ -99,11 +146,13 @@ impl SqliteStore {
         }
         let mut conn = open_conn(path, false)
             .map_err(|e| StoreError::Unavailable(format!("{}: {e}", path.display())))?;
-        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "journal_mode", "WAL")
+            .map_err(db_error)?;
         migrate(&mut conn)?;
         let readers = (0..READERS)
             .map(|_| open_conn(path, true))
-            .collect::<rusqlite::Result<Vec<_>>>()?;
+            .collect::<rusqlite::Result<Vec<_>>>()
+            .map_err(db_error)?;
         let writer = Writer::spawn(conn)
             .map_err(|e| StoreError::Unavailable(format!("cannot start the writer: {e}")))?;
         Ok(SqliteStore {
@@ -117,11 +166,32 @@ impl SqliteStore {
         })
     }
 
+    /// Group-commit counters of this process's writer.
+    pub fn writer_stats(&self) -> WriterStats {
+        self.writer.stats()
+    }
+
+    /// The writer's counters as Prometheus gauges (`writer_transactions`, `writer_jobs`),
+    /// read at each scrape.
+    pub fn metrics_collector(&self) -> Box<dyn prometheus_client::collector::Collector> {
+        Box::new(self.writer.collector())
+    }
+
+    /// Runs `f` as one job of the writer (one savepoint of a group transaction) and returns
+    /// its result after the commit.
+    async fn write<T, F>(&self, f: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut SqlTx<'_>) -> Result<T, StoreError> + Send + 'static,
+    {
+        self.writer.write(move |c| f(&mut SqlTx::new(c))).await
+    }
+
     /// Runs `f` on a pooled read connection inside a read transaction, off the async runtime.
     async fn read<T, F>(&self, f: F) -> Result<T, StoreError>
     where
         T: Send + 'static,
-        F: FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
+        F: FnOnce(&mut SqlTx<'_>) -> Result<T, StoreError> + Send + 'static,
     {
         let _permit = self
             .readers
@@ -134,12 +204,12 @@ impl SqliteStore {
         let (conn, result) = tokio::task::spawn_blocking(move || {
             let conn = match conn {
                 Some(c) => c,
-                None => open_conn(&path, true)?, // replaces one lost to a panic
+                None => open_conn(&path, true).map_err(db_error)?, // replaces one lost to a panic
             };
             let result = (|| {
-                conn.execute_batch("BEGIN")?;
-                let r = f(&conn);
-                conn.execute_batch("COMMIT")?;
+                conn.execute_batch("BEGIN").map_err(db_error)?;
+                let r = f(&mut SqlTx::new(&conn));
+                conn.execute_batch("COMMIT").map_err(db_error)?;
                 r
             })();
             if !conn.is_autocommit() {
@@ -158,18 +228,7 @@ fn poisoned<T>(_: T) -> StoreError {
     StoreError::Internal("the read pool lock is poisoned".into())
 }
 
-fn device_info(row: &rusqlite::Row<'_>) -> rusqlite::Result<(String, String, i64, String)> {
-    Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?))
-}
-
-impl Storage for SqliteStore {
-    fn ping(&self) -> StoreFuture<'_, ()> {
-        Box::pin(self.read(|c| {
-            c.query_row("SELECT count(*) FROM op_sequence", [], |_| Ok(()))?;
-            Ok(())
-        }))
-    }
-
+impl SyncStore for SqliteStore {
     fn pull(
         &self,
         bucket: BucketKey,
@@ -178,7 +237,7 @@ impl Storage for SqliteStore {
         limit: u32,
     ) -> StoreFuture<'_, RawPage> {
         let name = bucket.storage_name();
-        Box::pin(self.read(move |c| oplog::page(c, &name, after, client_horizon, limit)))
+        Box::pin(self.read(move |tx| rules::oplog::page(tx, &name, after, client_horizon, limit)))
     }
 
     fn register_device(
@@ -186,59 +245,12 @@ impl Storage for SqliteStore {
         request: RegisterDevice,
         token_hash: [u8; 32],
     ) -> StoreFuture<'_, DeviceRegistration> {
-        let at = self.clock.now().format(&Rfc3339).unwrap_or_default();
-        // One conditional insert, not a check then an insert: two registrations of one id
-        // cannot both pass, whatever the backend's concurrency.
-        Box::pin(self.writer.write(move |c| {
-            let inserted = c
-                .prepare_cached(
-                    "INSERT INTO device (id, token_hash, platform, app_version, next_seq, registered_at, cart_json)
-                     VALUES (?1, ?2, ?3, ?4, 1, ?5, ?6) ON CONFLICT (id) DO NOTHING",
-                )?
-                .execute(params![
-                    request.device_id,
-                    &token_hash[..],
-                    request.platform,
-                    request.app_version,
-                    at,
-                    serde_json::to_string(&CartMirror::default())?
-                ])?;
-            if inserted == 0 {
-                return Err(StoreError::conflict(
-                    "device_exists",
-                    format!("device {} is already registered", request.device_id),
-                ));
-            }
-            Ok(DeviceRegistration {
-                device_id: request.device_id,
-                device_token: String::new(), // the handler fills in the secret
-                next_seq: 1,
-            })
-        }))
+        let now = self.clock.now();
+        Box::pin(self.write(move |tx| rules::sync::register_device(tx, request, &token_hash, now)))
     }
 
     fn device_by_token(&self, token_hash: [u8; 32]) -> StoreFuture<'_, Option<AuthDevice>> {
-        Box::pin(self.read(move |c| {
-            let row = c
-                .prepare_cached(
-                    "SELECT id, platform, next_seq, registered_at FROM device WHERE token_hash = ?1",
-                )?
-                .query_row([&token_hash[..]], device_info)
-                .optional()?;
-            row.map(|(device_id, platform, next_seq, at)| {
-                Ok(AuthDevice {
-                    info: DeviceInfo {
-                        device_id,
-                        platform,
-                        next_seq: next_seq as u64,
-                        registered_at: time::OffsetDateTime::parse(&at, &Rfc3339).map_err(
-                            |e| StoreError::Internal(format!("stored timestamp: {e}")),
-                        )?,
-                    },
-                })
-            })
-            .transpose()
-        }))
+        Box::pin(self.read(move |tx| rules::sync::device_by_token(tx, &token_hash)))
     }
 
     fn apply_intents(
@@ -247,18 +259,17 @@ impl Storage for SqliteStore {
         batch: Vec<Intent>,
     ) -> StoreFuture<'_, IntentBatchOutcome> {
         let now = self.clock.now();
-        Box::pin(
-            self.writer
-                .write(move |c| intents::apply_batch(c, &device_id, batch, now)),
-        )
+        Box::pin(self.write(move |tx| rules::sync::apply_batch(tx, &device_id, batch, now)))
     }
+}
 
+impl MerchantStore for SqliteStore {
     fn merchant_by_key(&self, key_hash: [u8; 32]) -> StoreFuture<'_, Option<String>> {
-        Box::pin(self.read(move |c| catalog::merchant_by_key(c, &key_hash)))
+        Box::pin(self.read(move |tx| rules::catalog::merchant_by_key(tx, &key_hash)))
     }
 
     fn merchant(&self, merchant_id: String) -> StoreFuture<'_, Merchant> {
-        Box::pin(self.read(move |c| catalog::merchant(c, &merchant_id)))
+        Box::pin(self.read(move |tx| rules::catalog::merchant(tx, &merchant_id)))
     }
 
     fn update_merchant(
@@ -266,14 +277,11 @@ impl Storage for SqliteStore {
         merchant_id: String,
         profile: MerchantProfile,
     ) -> StoreFuture<'_, Merchant> {
-        Box::pin(
-            self.writer
-                .write(move |c| catalog::update_merchant(c, &merchant_id, profile)),
-        )
+        Box::pin(self.write(move |tx| rules::catalog::update_merchant(tx, &merchant_id, profile)))
     }
 
     fn categories(&self) -> StoreFuture<'_, Vec<Category>> {
-        Box::pin(self.read(catalog::categories))
+        Box::pin(self.read(|tx| rules::catalog::categories(tx)))
     }
 
     fn list_products(
@@ -282,13 +290,13 @@ impl Storage for SqliteStore {
         after: Option<String>,
         limit: u32,
     ) -> StoreFuture<'_, ProductList> {
-        Box::pin(
-            self.read(move |c| catalog::list_products(c, &merchant_id, after.as_deref(), limit)),
-        )
+        Box::pin(self.read(move |tx| {
+            rules::catalog::list_products(tx, &merchant_id, after.as_deref(), limit)
+        }))
     }
 
     fn product(&self, merchant_id: String, product_id: String) -> StoreFuture<'_, MerchantProduct> {
-        Box::pin(self.read(move |c| catalog::product(c, &merchant_id, &product_id)))
+        Box::pin(self.read(move |tx| rules::catalog::product(tx, &merchant_id, &product_id)))
     }
 
     fn create_product(
@@ -297,10 +305,7 @@ impl Storage for SqliteStore {
         input: ProductInput,
     ) -> StoreFuture<'_, MerchantProduct> {
         let now = self.clock.now();
-        Box::pin(
-            self.writer
-                .write(move |c| catalog::create_product(c, &merchant_id, input, now)),
-        )
+        Box::pin(self.write(move |tx| rules::catalog::create_product(tx, &merchant_id, input, now)))
     }
 
     fn update_product(
@@ -310,16 +315,14 @@ impl Storage for SqliteStore {
         input: ProductInput,
     ) -> StoreFuture<'_, MerchantProduct> {
         let now = self.clock.now();
-        Box::pin(
-            self.writer
-                .write(move |c| catalog::update_product(c, &merchant_id, &product_id, input, now)),
-        )
+        Box::pin(self.write(move |tx| {
+            rules::catalog::update_product(tx, &merchant_id, &product_id, input, now)
+        }))
     }
 
     fn delete_product(&self, merchant_id: String, product_id: String) -> StoreFuture<'_, ()> {
         Box::pin(
-            self.writer
-                .write(move |c| catalog::delete_product(c, &merchant_id, &product_id)),
+            self.write(move |tx| rules::catalog::delete_product(tx, &merchant_id, &product_id)),
         )
     }
 
@@ -330,8 +333,9 @@ impl Storage for SqliteStore {
         input: VariantInput,
     ) -> StoreFuture<'_, MerchantVariant> {
         Box::pin(
-            self.writer
-                .write(move |c| catalog::create_variant(c, &merchant_id, &product_id, input)),
+            self.write(move |tx| {
+                rules::catalog::create_variant(tx, &merchant_id, &product_id, input)
+            }),
         )
     }
 
@@ -342,15 +346,15 @@ impl Storage for SqliteStore {
         input: VariantInput,
     ) -> StoreFuture<'_, MerchantVariant> {
         Box::pin(
-            self.writer
-                .write(move |c| catalog::update_variant(c, &merchant_id, &variant_id, input)),
+            self.write(move |tx| {
+                rules::catalog::update_variant(tx, &merchant_id, &variant_id, input)
+            }),
         )
     }
 
     fn delete_variant(&self, merchant_id: String, variant_id: String) -> StoreFuture<'_, ()> {
         Box::pin(
-            self.writer
-                .write(move |c| catalog::delete_variant(c, &merchant_id, &variant_id)),
+            self.write(move |tx| rules::catalog::delete_variant(tx, &merchant_id, &variant_id)),
         )
     }
 
@@ -361,8 +365,7 @@ impl Storage for SqliteStore {
         stock: u32,
     ) -> StoreFuture<'_, MerchantVariant> {
         Box::pin(
-            self.writer
-                .write(move |c| catalog::set_stock(c, &merchant_id, &variant_id, stock)),
+            self.write(move |tx| rules::catalog::set_stock(tx, &merchant_id, &variant_id, stock)),
         )
     }
 
@@ -372,9 +375,18 @@ impl Storage for SqliteStore {
         variant_id: String,
         update: PricesUpdate,
     ) -> StoreFuture<'_, MerchantVariant> {
+        Box::pin(self.write(move |tx| {
+            rules::catalog::set_prices(tx, &merchant_id, &variant_id, update.prices)
+        }))
+    }
+}
+
+impl AdminStore for SqliteStore {
+    fn ping(&self) -> StoreFuture<'_, ()> {
         Box::pin(
-            self.writer
-                .write(move |c| catalog::set_prices(c, &merchant_id, &variant_id, update.prices)),
+            self.read(|tx| {
+                tx.run(|c| c.query_row("SELECT count(*) FROM op_sequence", [], |_| Ok(())))
+            }),
         )
     }
 
@@ -386,13 +398,13 @@ impl Storage for SqliteStore {
         key_prefix: String,
     ) -> StoreFuture<'_, MerchantAccount> {
         let now = self.clock.now();
-        Box::pin(self.writer.write(move |c| {
-            catalog::create_merchant_account(c, &name, kind, &key_hash, &key_prefix, now)
+        Box::pin(self.write(move |tx| {
+            rules::catalog::create_merchant_account(tx, &name, kind, &key_hash, &key_prefix, now)
         }))
     }
 
     fn list_merchant_accounts(&self) -> StoreFuture<'_, Vec<MerchantAccount>> {
-        Box::pin(self.read(catalog::list_merchant_accounts))
+        Box::pin(self.read(|tx| rules::catalog::list_merchant_accounts(tx)))
     }
 
     fn rotate_key(
@@ -402,28 +414,22 @@ impl Storage for SqliteStore {
         key_prefix: String,
     ) -> StoreFuture<'_, MerchantAccount> {
         Box::pin(
-            self.writer
-                .write(move |c| catalog::rotate_key(c, &merchant_id, &key_hash, &key_prefix)),
+            self.write(move |tx| {
+                rules::catalog::rotate_key(tx, &merchant_id, &key_hash, &key_prefix)
+            }),
         )
     }
 
     fn seed(&self, ops: Vec<CatalogOp>) -> StoreFuture<'_, bool> {
         let now = self.clock.now();
-        Box::pin(self.writer.write(move |c| catalog::seed(c, &ops, now)))
+        Box::pin(self.write(move |tx| rules::catalog::seed(tx, &ops, now)))
     }
 
     fn ensure_categories(&self, categories: Vec<Category>) -> StoreFuture<'_, ()> {
-        Box::pin(
-            self.writer
-                .write(move |c| catalog::ensure_categories(c, &categories)),
-        )
+        Box::pin(self.write(move |tx| rules::catalog::ensure_categories(tx, &categories)))
     }
 
     fn compact(&self, keep_ops: u64) -> StoreFuture<'_, CompactReport> {
-        Box::pin(self.writer.write(move |c| oplog::compact(c, keep_ops)))
-    }
-
-    fn writer_stats(&self) -> WriterStats {
-        self.writer.stats()
+        Box::pin(self.write(move |tx| rules::oplog::compact(tx, keep_ops)))
     }
 }

@@ -7,7 +7,10 @@
 //! WAL fsync) is shared by many requests. Results are delivered only after the commit, so no
 //! caller ever sees a success that was not durable.
 
-use crate::store::{StoreError, WriterStats};
+use crate::store::StoreError;
+use prometheus_client::collector::Collector;
+use prometheus_client::encoding::{DescriptorEncoder, EncodeMetric};
+use prometheus_client::metrics::gauge::ConstGauge;
 use rusqlite::Connection;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
@@ -25,7 +28,16 @@ type Deliver = Box<dyn FnOnce(Result<(), StoreError>) + Send>;
 /// released) or failed (rolled back), plus how to deliver its result.
 type Job = Box<dyn FnOnce(&Connection) -> (bool, Deliver) + Send>;
 
-#[derive(Default)]
+/// Group-commit counters of the writer.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct WriterStats {
+    /// Write transactions committed (or attempted).
+    pub transactions: u64,
+    /// Jobs run inside them; `jobs / transactions` is the batching factor.
+    pub jobs: u64,
+}
+
+#[derive(Debug, Default)]
 struct Counters {
     transactions: AtomicU64,
     jobs: AtomicU64,
@@ -78,10 +90,47 @@ impl Writer {
     }
 
     pub fn stats(&self) -> WriterStats {
-        WriterStats {
-            transactions: self.counters.transactions.load(Ordering::Relaxed),
-            jobs: self.counters.jobs.load(Ordering::Relaxed),
+        stats(&self.counters)
+    }
+
+    /// The counters as Prometheus gauges, read at each scrape.
+    pub fn collector(&self) -> WriterCollector {
+        WriterCollector(self.counters.clone())
+    }
+}
+
+fn stats(counters: &Counters) -> WriterStats {
+    WriterStats {
+        transactions: counters.transactions.load(Ordering::Relaxed),
+        jobs: counters.jobs.load(Ordering::Relaxed),
+    }
+}
+
+/// `writer_transactions` and `writer_jobs`: the group-commit factor on `/metrics`.
+#[derive(Debug)]
+pub struct WriterCollector(Arc<Counters>);
+
+impl Collector for WriterCollector {
+    fn encode(&self, mut encoder: DescriptorEncoder) -> Result<(), std::fmt::Error> {
+        let s = stats(&self.0);
+        let gauges = [
+            (
+                "writer_transactions",
+                "Write transactions committed by the writer (group commits)",
+                s.transactions,
+            ),
+            (
+                "writer_jobs",
+                "Write jobs run by the writer; jobs / transactions is the group-commit factor",
+                s.jobs,
+            ),
+        ];
+        for (name, help, value) in gauges {
+            let gauge = ConstGauge::new(value);
+            let metric = encoder.encode_descriptor(name, help, None, gauge.metric_type())?;
+            gauge.encode(metric)?;
         }
+        Ok(())
     }
 }
 
@@ -161,7 +210,8 @@ mod tests {
             let w = writer.clone();
             tasks.push(tokio::spawn(async move {
                 w.write(move |c| {
-                    c.execute("INSERT INTO t (n) VALUES (?1)", [n])?;
+                    c.execute("INSERT INTO t (n) VALUES (?1)", [n])
+                        .map_err(super::super::db_error)?;
                     if n % 3 == 0 {
                         // Fails after writing: its insert must not survive.
                         return Err(StoreError::invalid("odd", "refused"));
@@ -176,7 +226,10 @@ mod tests {
             assert_eq!(r.is_err(), n % 3 == 0);
         }
         let count = writer
-            .write(|c| Ok(c.query_row("SELECT count(*) FROM t", [], |r| r.get::<_, i64>(0))?))
+            .write(|c| {
+                c.query_row("SELECT count(*) FROM t", [], |r| r.get::<_, i64>(0))
+                    .map_err(super::super::db_error)
+            })
             .await
             .unwrap();
         assert_eq!(count, 200 - 67);
