@@ -29,7 +29,8 @@ pub use writer::WriterStats;
 
 use crate::store::rules::{self, LockKey, Transaction};
 use crate::store::*;
-use rusqlite::{Connection, OpenFlags};
+use rusqlite::types::{FromSqlError, FromSqlResult, ValueRef};
+use rusqlite::{Connection, OpenFlags, OptionalExtension, Params, Row};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use tokio::sync::Semaphore;
@@ -70,6 +71,42 @@ impl<'c> SqlTx<'c> {
     fn run<T>(&self, f: impl FnOnce(&Connection) -> rusqlite::Result<T>) -> Result<T, StoreError> {
         f(self.conn).map_err(db_error)
     }
+
+    /// Runs one (cached) statement; returns how many rows it changed.
+    fn exec(&self, sql: &str, params: impl Params) -> Result<usize, StoreError> {
+        self.run(|c| c.prepare_cached(sql)?.execute(params))
+    }
+
+    /// The first row of a (cached) query, if any.
+    fn row<T>(
+        &self,
+        sql: &str,
+        params: impl Params,
+        map: impl FnOnce(&Row<'_>) -> rusqlite::Result<T>,
+    ) -> Result<Option<T>, StoreError> {
+        self.run(|c| c.prepare_cached(sql)?.query_row(params, map).optional())
+    }
+
+    /// Every row of a (cached) query.
+    fn rows<T>(
+        &self,
+        sql: &str,
+        params: impl Params,
+        map: impl FnMut(&Row<'_>) -> rusqlite::Result<T>,
+    ) -> Result<Vec<T>, StoreError> {
+        self.run(|c| c.prepare_cached(sql)?.query_map(params, map)?.collect())
+    }
+
+    /// Whether a (cached) query returns a row.
+    fn exists(&self, sql: &str, params: impl Params) -> Result<bool, StoreError> {
+        self.run(|c| c.prepare_cached(sql)?.exists(params))
+    }
+}
+
+/// Reads a stored enum's text through its `parse`.
+fn enum_column<T>(value: ValueRef<'_>, parse: fn(&str) -> Option<T>) -> FromSqlResult<T> {
+    let text = value.as_str()?;
+    parse(text).ok_or_else(|| FromSqlError::Other(format!("unknown stored value {text:?}").into()))
 }
 
 impl Transaction for SqlTx<'_> {
