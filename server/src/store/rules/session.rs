@@ -147,7 +147,8 @@ pub fn access(
 }
 
 /// Exchanges a refresh token for `next` (same family). A token exchanged before revokes the
-/// family (`Reused`), and that revocation is kept: the caller commits it.
+/// family (`Reused`), and that revocation is kept: the caller commits it. Locks
+/// [`LockKey::SessionFamily`] (the token is read again under it).
 pub fn refresh(
     tx: &mut dyn SessionTx,
     hash: &[u8; 32],

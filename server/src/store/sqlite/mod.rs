@@ -1,13 +1,13 @@
 //! The SQLite backend: the embedded default. It implements every capability trait of
 //! [`crate::store`] by running the shared rules ([`crate::store::rules`]) over [`SqlTx`], its
-//! implementation of the rules' transaction contexts (one file per domain: [`catalog`],
-//! [`oplog`], [`sync`], [`identity`]).
+//! implementation of the rules' transaction contexts (one file per domain: `catalog.rs`,
+//! `oplog.rs`, `sync.rs`, `identity.rs`).
 //!
 //! * Schema: `server/migrations/*.sql`, applied in order by `PRAGMA user_version`.
 //! * Connections: WAL (readers never block the writer), foreign keys on, `synchronous=FULL`
 //!   (group commit pays for the fsync), a busy timeout for the admin CLI writing next to a
 //!   running server.
-//! * Writes: one writer thread with group commit ([`writer`]); each operation is one job, one
+//! * Writes: one writer thread with group commit (`writer.rs`); each operation is one job, one
 //!   savepoint of the group's `BEGIN IMMEDIATE` transaction.
 //! * Reads: a small pool of read connections used from `spawn_blocking`, each read in one
 //!   read transaction (a consistent snapshot).
@@ -16,7 +16,7 @@
 //!   holds the database's write lock against other processes (the admin CLI) until it
 //!   commits. No other transaction can run between a rule's read and its write, whatever the
 //!   key. Reads take no locks and need none.
-//! * Errors: `rusqlite` errors become [`StoreError::Internal`] here ([`db_error`]); no SQLite
+//! * Errors: `rusqlite` errors become [`StoreError::Internal`] here (`db_error`); no SQLite
 //!   type leaves this module.
 
 mod catalog;
