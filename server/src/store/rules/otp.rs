@@ -307,7 +307,7 @@ mod tests {
             OtpCreated::Created { expires_at, resend_after }
                 if expires_at == t0 + 300 && resend_after == t0 + 30
         ));
-        assert_eq!(tx.locks, vec!["otp_send"]);
+        assert_eq!(tx.events[..2], ["lock otp_send", "read last_sent_at"]);
         // Within the cool-down: refused, and told exactly how long to wait.
         assert_eq!(
             limited(create(&mut tx, &otp("b", "+62811000001", t0 + 10)).unwrap()),
@@ -377,12 +377,12 @@ mod tests {
     fn wrong_codes_count_and_the_last_allowed_one_locks() {
         let mut tx = Fake::default();
         create(&mut tx, &otp("a", "+62811000001", 1_000)).unwrap();
-        tx.locks.clear();
+        tx.events.clear();
         assert_eq!(
             verify(&mut tx, &attempt(0, 1_010)).unwrap(),
             OtpOutcome::Invalid { attempts_left: 2 }
         );
-        assert_eq!(tx.locks, vec!["otp_challenge:a"]);
+        assert_eq!(tx.events, vec!["lock otp_challenge:a", "read challenge"]);
         assert_eq!(
             verify(&mut tx, &attempt(0, 1_011)).unwrap(),
             OtpOutcome::Invalid { attempts_left: 1 }

@@ -126,7 +126,7 @@ mod tests {
             wrong(&mut tx, 100),
             PinAttempt::Incorrect { attempts_left: 2 }
         );
-        assert_eq!(tx.locks, vec!["pin:u1"]);
+        assert_eq!(tx.events, vec!["lock pin:u1", "read pin"]);
         assert_eq!(
             wrong(&mut tx, 101),
             PinAttempt::Incorrect { attempts_left: 1 }

@@ -239,7 +239,11 @@ mod tests {
             RefreshOutcome::Rotated(ctx) => assert_eq!(ctx.family_id, "f1"),
             other => panic!("{other:?}"),
         }
-        assert_eq!(tx.locks, vec!["session_family:f1"]);
+        // The family is found by the token, locked, and the token read again under the lock.
+        assert_eq!(
+            tx.events,
+            vec!["read token", "lock session_family:f1", "read token"]
+        );
         // The new access token is in the same family and valid.
         assert!(matches!(
             access(&mut tx, &[2u8; 32], 1_020).unwrap(),

@@ -138,12 +138,12 @@ mod tests {
         );
         assert!(enroll(&mut tx, "u1", b"secret").unwrap());
         assert!(!enroll(&mut tx, "u1", b"other").unwrap());
-        tx.locks.clear();
+        tx.events.clear();
         assert_eq!(
             record(&mut tx, &check(Some(10), 1_000)).unwrap(),
             TotpOutcome::Accepted { step: 10 }
         );
-        assert_eq!(tx.locks, vec!["totp:u1"]);
+        assert_eq!(tx.events, vec!["lock totp:u1", "read totp"]);
         // The same step, and an earlier one, again and again: refused, never counted.
         for _ in 0..5 {
             for step in [10, 9] {
