@@ -58,7 +58,7 @@ fn db_error(e: rusqlite::Error) -> StoreError {
 
 /// The rules' transaction contexts on one SQLite connection: the writer's (inside its
 /// savepoint) or a pooled reader's (inside a read transaction).
-pub struct SqlTx<'c> {
+pub(crate) struct SqlTx<'c> {
     conn: &'c Connection,
 }
 
