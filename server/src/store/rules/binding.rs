@@ -125,7 +125,7 @@ pub trait BindingTx: SessionTx {
     fn insert_nonce(&mut self, device_id: &str, nonce: &str, now: i64) -> Result<bool, StoreError>;
 }
 
-/// Starts a binding, revoking the device's earlier pending ones.
+/// Starts a binding, revoking the device's earlier pending ones. Locks [`LockKey::Bindings`].
 pub fn start(tx: &mut dyn BindingTx, b: &NewBinding) -> Result<(), StoreError> {
     tx.lock(LockKey::Bindings(&b.user_id))?;
     tx.revoke_bindings(&b.user_id, &b.device_id, BindingRowState::Pending, b.now)?;
@@ -172,7 +172,8 @@ fn revoke_device_all(
     tx.revoke_device_sessions(user_id, device_id, "device_revoked", now)
 }
 
-/// Revokes a device of the user; `NotFound` for an unknown or foreign device.
+/// Revokes a device of the user; `NotFound` for an unknown or foreign device. Locks
+/// [`LockKey::Bindings`].
 pub fn revoke_device(
     tx: &mut dyn BindingTx,
     user_id: &str,
@@ -195,7 +196,8 @@ pub(crate) fn refused(reason: &str) -> InboundOutcome {
 }
 
 /// Acts on a binding SMS: the token must be pending, unexpired, and sent from the account's
-/// phone. Every other bound device of the user loses its key, bindings and sessions.
+/// phone. Every other bound device of the user loses its key, bindings and sessions. Locks
+/// the user's [`LockKey::Bindings`] (found by the token, which is read again under it).
 pub fn bind(
     tx: &mut dyn BindingTx,
     m: &InboundMessage,
@@ -244,6 +246,7 @@ pub fn device_key(
 
 /// Records a signed request's nonce; `false` when the device used it already. Prunes nonces
 /// older than `keep_s` (beyond the clock-skew window a replay is refused by its timestamp).
+/// The record is one conditional insert on (device, nonce): locks nothing.
 pub fn use_nonce(
     tx: &mut dyn BindingTx,
     device_id: &str,

@@ -142,6 +142,7 @@ fn account(row: MerchantRow) -> Result<MerchantAccount, StoreError> {
     })
 }
 
+/// Creates a merchant with its key and publishes it. A new id and one insert: locks nothing.
 pub fn create_merchant_account(
     tx: &mut dyn CatalogTx,
     name: &str,
@@ -175,10 +176,12 @@ pub fn create_merchant_account(
     })
 }
 
+/// Every merchant account (a read).
 pub fn list_merchant_accounts(tx: &mut dyn CatalogTx) -> Result<Vec<MerchantAccount>, StoreError> {
     tx.merchants()?.into_iter().map(account).collect()
 }
 
+/// Replaces a merchant's key. One conditional update: locks nothing.
 pub fn rotate_key(
     tx: &mut dyn CatalogTx,
     merchant_id: &str,
@@ -199,6 +202,7 @@ pub fn merchant_by_key(
     tx.merchant_by_key(key_hash)
 }
 
+/// A merchant's profile (a read).
 pub fn merchant(tx: &mut dyn CatalogTx, merchant_id: &str) -> Result<Merchant, StoreError> {
     let json = tx
         .merchant_json(merchant_id)?
@@ -206,6 +210,7 @@ pub fn merchant(tx: &mut dyn CatalogTx, merchant_id: &str) -> Result<Merchant, S
     Ok(serde_json::from_str(&json)?)
 }
 
+/// Validates and stores a profile, publishing the merchant. Locks [`LockKey::Merchant`].
 pub fn update_merchant(
     tx: &mut dyn CatalogTx,
     merchant_id: &str,
@@ -225,6 +230,7 @@ pub fn update_merchant(
 
 // ---------- categories ----------
 
+/// The taxonomy, in insertion order (a read).
 pub fn categories(tx: &mut dyn CatalogTx) -> Result<Vec<Category>, StoreError> {
     tx.categories()?
         .iter()
@@ -271,6 +277,7 @@ fn variants_of(
         .collect()
 }
 
+/// A product of the merchant with its variants (a read).
 pub fn product(
     tx: &mut dyn CatalogTx,
     merchant_id: &str,
@@ -281,6 +288,7 @@ pub fn product(
     Ok(MerchantProduct { product, variants })
 }
 
+/// A page of the merchant's products by id (a read).
 pub fn list_products(
     tx: &mut dyn CatalogTx,
     merchant_id: &str,
@@ -315,6 +323,7 @@ fn insert_product(tx: &mut dyn CatalogTx, p: &Product) -> Result<(), StoreError>
     )
 }
 
+/// Validates and creates a product, publishing it. Locks [`LockKey::Merchant`].
 pub fn create_product(
     tx: &mut dyn CatalogTx,
     merchant_id: &str,
@@ -345,6 +354,7 @@ pub fn create_product(
     })
 }
 
+/// Validates and replaces a product's fields, publishing it. Locks [`LockKey::Merchant`].
 pub fn update_product(
     tx: &mut dyn CatalogTx,
     merchant_id: &str,
@@ -373,7 +383,8 @@ pub fn update_product(
     Ok(MerchantProduct { product, variants })
 }
 
-/// Deletes a product and its variants, publishing a tombstone for each.
+/// Deletes a product and its variants, publishing a tombstone for each. Locks
+/// [`LockKey::Merchant`].
 pub fn delete_product(
     tx: &mut dyn CatalogTx,
     merchant_id: &str,
@@ -421,6 +432,8 @@ fn insert_variant(tx: &mut dyn CatalogTx, v: &Variant, count: u32) -> Result<(),
     tx.insert_variant(&v.id, &v.product_id, count, &serde_json::to_string(v)?)
 }
 
+/// Validates and creates a variant (the band from the count), publishing it. Locks
+/// [`LockKey::Merchant`].
 pub fn create_variant(
     tx: &mut dyn CatalogTx,
     merchant_id: &str,
@@ -447,6 +460,8 @@ pub fn create_variant(
     })
 }
 
+/// Validates and replaces a variant's fields and count, publishing it. Locks
+/// [`LockKey::Merchant`].
 pub fn update_variant(
     tx: &mut dyn CatalogTx,
     merchant_id: &str,
@@ -464,6 +479,7 @@ pub fn update_variant(
     save_variant(tx, &v, input.stock, true)
 }
 
+/// Deletes a variant, publishing its tombstone. Locks [`LockKey::Merchant`].
 pub fn delete_variant(
     tx: &mut dyn CatalogTx,
     merchant_id: &str,
@@ -477,7 +493,8 @@ pub fn delete_variant(
 }
 
 /// Sets the exact count. A catalog op is published only when the band changes: phones never
-/// learn more than the band, not even that the count moved.
+/// learn more than the band, not even that the count moved. Locks [`LockKey::Merchant`]: the
+/// band compared is the one stored, not one a concurrent change is replacing.
 pub fn set_stock(
     tx: &mut dyn CatalogTx,
     merchant_id: &str,
@@ -492,6 +509,7 @@ pub fn set_stock(
     save_variant(tx, &v, stock, publish)
 }
 
+/// Validates and stores a variant's prices, publishing it. Locks [`LockKey::Merchant`].
 pub fn set_prices(
     tx: &mut dyn CatalogTx,
     merchant_id: &str,
@@ -517,6 +535,7 @@ pub fn demo_count(band: StockBand) -> u32 {
 
 /// Loads PUT ops into an empty catalog (no merchant, no product). Categories already present
 /// (the default taxonomy) are kept. Returns `false` and changes nothing when not empty.
+/// Locks [`LockKey::CatalogSeed`]: "empty?" then fill.
 pub fn seed(
     tx: &mut dyn CatalogTx,
     ops: &[CatalogOp],
@@ -556,7 +575,8 @@ pub fn seed(
 }
 
 /// Publishes the default category tree when there is none (a fresh non-demo server still
-/// gives merchants categories to choose from).
+/// gives merchants categories to choose from). Locks [`LockKey::CatalogSeed`] (two servers
+/// starting at once publish the tree once).
 pub fn ensure_categories(
     tx: &mut dyn CatalogTx,
     categories: &[Category],

@@ -1,5 +1,6 @@
 //! An in-memory context for the rules' unit tests: plain maps, no transactions (a test is one
-//! caller), and a record of every key locked, so tests can check what a rule locks.
+//! caller), and a record of every key locked and of the reads that decide, so tests can check
+//! what a rule locks and that it locks before it reads.
 
 use super::oplog::{BucketState, OpLogTx, OpRow};
 use super::otp::{Challenge, GrantTx, OtpScope, OtpTx};
@@ -54,6 +55,8 @@ struct Op {
 pub struct Fake {
     /// Every key locked, as `LockKey::text`, in order.
     pub locks: Vec<String>,
+    /// Locks (`lock <key>`) and deciding reads (`read <what>`), in order.
+    pub events: Vec<String>,
     pub users: HashMap<String, User>,
     pub challenges: HashMap<String, StoredChallenge>,
     families: HashMap<String, Family>,
@@ -108,6 +111,7 @@ impl Fake {
 impl Transaction for Fake {
     fn lock(&mut self, key: LockKey<'_>) -> Result<(), StoreError> {
         self.locks.push(key.text());
+        self.events.push(format!("lock {}", key.text()));
         Ok(())
     }
 }
@@ -187,6 +191,7 @@ impl OpLogTx for Fake {
 
 impl SessionTx for Fake {
     fn token(&mut self, hash: &[u8; 32]) -> Result<Option<TokenRow>, StoreError> {
+        self.events.push("read token".into());
         let Some(t) = self.tokens.get(hash) else {
             return Ok(None);
         };
@@ -298,6 +303,7 @@ impl GrantTx for Fake {
 
 impl OtpTx for Fake {
     fn last_sent_at(&mut self, phone: &str) -> Result<Option<i64>, StoreError> {
+        self.events.push("read last_sent_at".into());
         Ok(self
             .challenges
             .values()
@@ -352,6 +358,7 @@ impl OtpTx for Fake {
         Ok(())
     }
     fn challenge(&mut self, id: &str) -> Result<Option<Challenge>, StoreError> {
+        self.events.push("read challenge".into());
         Ok(self.challenges.get(id).map(|c| c.row.clone()))
     }
     fn set_attempts(&mut self, id: &str, attempts: u32) -> Result<(), StoreError> {
@@ -404,6 +411,7 @@ impl OtpTx for Fake {
 
 impl PinTx for Fake {
     fn pin(&mut self, user_id: &str) -> Result<Option<PinRow>, StoreError> {
+        self.events.push("read pin".into());
         Ok(self.users.get(user_id).map(|u| u.pin.clone()))
     }
     fn set_pin_failures(
@@ -429,6 +437,7 @@ impl PinTx for Fake {
 
 impl TotpTx for Fake {
     fn totp(&mut self, user_id: &str) -> Result<Option<TotpRow>, StoreError> {
+        self.events.push("read totp".into());
         Ok(self.users.get(user_id).map(|u| u.totp.clone()))
     }
     fn set_totp_last_step(&mut self, user: &str, step: u64) -> Result<(), StoreError> {

@@ -34,7 +34,13 @@
 //!   processes (the admin CLI); nothing else can interleave, whatever the key.
 //! * **PostgreSQL**: `pg_advisory_xact_lock(key.id())` ([`LockKey::id`], a stable hash of the
 //!   key) — released at commit or rollback. Two keys may share an id: that only serializes
-//!   more, never less.
+//!   more, never less. Write transactions run at READ COMMITTED: each statement sees what
+//!   committed before it started, so the reads after `lock` see the previous holder's writes.
+//!   (Under REPEATABLE READ or SERIALIZABLE the snapshot is taken by the first statement — the
+//!   lock itself, before it waits — and the rule would decide on stale rows.)
+//!
+//! A rule that must find its key first (a refresh token's family, a binding token's user) reads
+//! once to learn the key, locks, and reads again under the lock.
 //!
 //! A rule that needs two keys takes them in the order the [`LockKey`] variants are declared,
 //! so two rules never wait on each other in a cycle. Reads that decide nothing (a page, a

@@ -123,7 +123,8 @@ pub fn kind_str(kind: EntityKind) -> &'static str {
     }
 }
 
-/// Publishes a PUT of `entity` to the catalog bucket.
+/// Publishes a PUT of `entity` to the catalog bucket, in the caller's transaction (atomic with
+/// the change it publishes; ordered by [`OpLogTx::next_op_id`]).
 pub fn put(tx: &mut (impl OpLogTx + ?Sized), entity: &Entity) -> Result<u64, StoreError> {
     let op_id = tx.next_op_id()?;
     let op = CatalogOp {
@@ -138,7 +139,8 @@ pub fn put(tx: &mut (impl OpLogTx + ?Sized), entity: &Entity) -> Result<u64, Sto
     Ok(op_id)
 }
 
-/// Publishes a REMOVE (tombstone) of an entity to the catalog bucket.
+/// Publishes a REMOVE (tombstone) of an entity to the catalog bucket, in the caller's
+/// transaction.
 pub fn remove(
     tx: &mut (impl OpLogTx + ?Sized),
     kind: EntityKind,
@@ -157,7 +159,8 @@ pub fn remove(
     Ok(op_id)
 }
 
-/// Appends a device op (`intent_result` keyed by seq, or the single `cart`).
+/// Appends a device op (`intent_result` keyed by seq, or the single `cart`), in the caller's
+/// transaction.
 pub fn device_op(
     tx: &mut (impl OpLogTx + ?Sized),
     device_id: &str,
@@ -179,7 +182,9 @@ fn clamp(cursor: u64) -> u64 {
     cursor.min(i64::MAX as u64)
 }
 
-/// Reads one page of a bucket. Run it inside one read transaction (a consistent snapshot).
+/// Reads one page of a bucket. Run it inside one read transaction with one snapshot (SQLite:
+/// a read transaction; PostgreSQL: REPEATABLE READ, READ ONLY), so the head, the ops and the
+/// remaining count agree. Locks nothing.
 pub fn page(
     tx: &mut (impl OpLogTx + ?Sized),
     bucket: &str,

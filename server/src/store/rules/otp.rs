@@ -104,7 +104,8 @@ pub trait OtpTx: SessionTx {
 /// The hourly window of the send limits.
 const HOUR: i64 = 3600;
 
-/// Inserts a challenge unless the resend cool-down or an hourly limit refuses it.
+/// Inserts a challenge unless the resend cool-down or an hourly limit refuses it. Locks
+/// [`LockKey::OtpSend`] before it counts, so the counts and the insert are one step.
 pub fn create(tx: &mut dyn OtpTx, o: &NewOtp) -> Result<OtpCreated, StoreError> {
     tx.lock(LockKey::OtpSend)?;
     // Resend cool-down per phone.
@@ -167,7 +168,8 @@ pub fn discard(tx: &mut dyn OtpTx, challenge_id: &str) -> Result<(), StoreError>
 /// Checks a code. A wrong one is counted (and the count is kept: `Ok`); the last allowed
 /// wrong one locks the challenge. A right one uses the challenge and, for register/login,
 /// creates the account if new, records the device and opens the session; for a step-up, it
-/// starts the grant.
+/// starts the grant. Locks [`LockKey::OtpChallenge`] before it reads the counter, then
+/// [`LockKey::Phone`] before "find or create the account".
 pub fn verify(tx: &mut dyn OtpTx, a: &OtpAttempt) -> Result<OtpOutcome, StoreError> {
     tx.lock(LockKey::OtpChallenge(&a.challenge_id))?;
     let Some(c) = tx.challenge(&a.challenge_id)? else {
@@ -305,7 +307,7 @@ mod tests {
             OtpCreated::Created { expires_at, resend_after }
                 if expires_at == t0 + 300 && resend_after == t0 + 30
         ));
-        assert_eq!(tx.locks, vec!["otp_send"]);
+        assert_eq!(tx.events[..2], ["lock otp_send", "read last_sent_at"]);
         // Within the cool-down: refused, and told exactly how long to wait.
         assert_eq!(
             limited(create(&mut tx, &otp("b", "+62811000001", t0 + 10)).unwrap()),
@@ -375,12 +377,12 @@ mod tests {
     fn wrong_codes_count_and_the_last_allowed_one_locks() {
         let mut tx = Fake::default();
         create(&mut tx, &otp("a", "+62811000001", 1_000)).unwrap();
-        tx.locks.clear();
+        tx.events.clear();
         assert_eq!(
             verify(&mut tx, &attempt(0, 1_010)).unwrap(),
             OtpOutcome::Invalid { attempts_left: 2 }
         );
-        assert_eq!(tx.locks, vec!["otp_challenge:a"]);
+        assert_eq!(tx.events, vec!["lock otp_challenge:a", "read challenge"]);
         assert_eq!(
             verify(&mut tx, &attempt(0, 1_011)).unwrap(),
             OtpOutcome::Invalid { attempts_left: 1 }

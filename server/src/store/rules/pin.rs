@@ -58,7 +58,8 @@ pub fn state(tx: &mut dyn PinTx, user_id: &str) -> Result<PinState, StoreError> 
 
 /// Records a PIN check (`correct` computed by the caller). While locked, nothing is counted.
 /// A lock that has run out starts a fresh count; the `max`-th consecutive wrong PIN locks
-/// for `lock_s`; a right one clears the count.
+/// for `lock_s`; a right one clears the count. Locks [`LockKey::Pin`] before it reads the
+/// count.
 pub fn record(
     tx: &mut dyn PinTx,
     user_id: &str,
@@ -93,7 +94,8 @@ pub fn record(
     })
 }
 
-/// Sets the first PIN (`step_up: None`) or changes it (consuming the step-up grant).
+/// Sets the first PIN (`step_up: None`) or changes it (consuming the step-up grant). Locks
+/// [`LockKey::Pin`], then the grant's [`LockKey::OtpChallenge`].
 pub fn update(tx: &mut dyn PinTx, u: &PinUpdate) -> Result<PinUpdated, StoreError> {
     tx.lock(LockKey::Pin(&u.user_id))?;
     let set = pin_row(tx, &u.user_id)?.pin.is_some();
@@ -124,7 +126,7 @@ mod tests {
             wrong(&mut tx, 100),
             PinAttempt::Incorrect { attempts_left: 2 }
         );
-        assert_eq!(tx.locks, vec!["pin:u1"]);
+        assert_eq!(tx.events, vec!["lock pin:u1", "read pin"]);
         assert_eq!(
             wrong(&mut tx, 101),
             PinAttempt::Incorrect { attempts_left: 1 }

@@ -147,7 +147,8 @@ pub fn access(
 }
 
 /// Exchanges a refresh token for `next` (same family). A token exchanged before revokes the
-/// family (`Reused`), and that revocation is kept: the caller commits it.
+/// family (`Reused`), and that revocation is kept: the caller commits it. Locks
+/// [`LockKey::SessionFamily`] (the token is read again under it).
 pub fn refresh(
     tx: &mut dyn SessionTx,
     hash: &[u8; 32],
@@ -238,7 +239,11 @@ mod tests {
             RefreshOutcome::Rotated(ctx) => assert_eq!(ctx.family_id, "f1"),
             other => panic!("{other:?}"),
         }
-        assert_eq!(tx.locks, vec!["session_family:f1"]);
+        // The family is found by the token, locked, and the token read again under the lock.
+        assert_eq!(
+            tx.events,
+            vec!["read token", "lock session_family:f1", "read token"]
+        );
         // The new access token is in the same family and valid.
         assert!(matches!(
             access(&mut tx, &[2u8; 32], 1_020).unwrap(),

@@ -40,7 +40,9 @@ pub trait SmsTx: BindingTx {
 }
 
 /// Records and acts on an inbound SMS. Every message not seen before is recorded with its
-/// result (for de-duplication and the per-sender count), refused ones too.
+/// result (for de-duplication and the per-sender count), refused ones too. Locks
+/// [`LockKey::InboundMessage`], then [`LockKey::InboundSender`] (then, to bind, the user's
+/// [`LockKey::Bindings`]).
 pub fn inbound(tx: &mut dyn SmsTx, m: &InboundMessage) -> Result<InboundOutcome, StoreError> {
     tx.lock(LockKey::InboundMessage(&m.message_id))?;
     if tx.inbound_seen(&m.message_id)? {
@@ -69,7 +71,7 @@ pub fn inbound(tx: &mut dyn SmsTx, m: &InboundMessage) -> Result<InboundOutcome,
     Ok(outcome)
 }
 
-/// Keeps a message in the development outbox; returns its id.
+/// Keeps a message in the development outbox; returns its id. A plain insert: locks nothing.
 pub fn dev_sms_insert(
     tx: &mut dyn SmsTx,
     to: String,

@@ -88,6 +88,8 @@ pub trait SyncTx: OpLogTx {
     fn voucher_json(&mut self, code: &str) -> Result<Option<String>, StoreError>;
 }
 
+/// Registers a device. One conditional insert (nothing when the id is taken, answered
+/// `Conflict(device_exists)`): locks nothing.
 pub fn register_device(
     tx: &mut dyn SyncTx,
     request: RegisterDevice,
@@ -117,6 +119,7 @@ pub fn register_device(
     })
 }
 
+/// The device holding a token (a read).
 pub fn device_by_token(
     tx: &mut dyn SyncTx,
     token_hash: &[u8; 32],
@@ -159,7 +162,8 @@ impl IntentContext for Reads<'_> {
 
 /// Applies a batch in sequence order: a seq below the next one answers its stored result (a
 /// different key or payload is a conflict), the next one is applied and stored with its
-/// result op, a gap stops the batch (an error when nothing was processed).
+/// result op, a gap stops the batch (an error when nothing was processed). Locks
+/// [`LockKey::Device`] before it reads the device's next sequence number.
 pub fn apply_batch(
     tx: &mut dyn SyncTx,
     device_id: &str,

@@ -42,7 +42,8 @@ pub trait TotpTx: GrantTx {
     fn clear_totp(&mut self, user_id: &str) -> Result<(), StoreError>;
 }
 
-/// Stores the secret; `false` when the user is enrolled already.
+/// Stores the secret; `false` when the user is enrolled already. One conditional update:
+/// locks nothing.
 pub fn enroll(tx: &mut dyn TotpTx, user_id: &str, secret: &[u8]) -> Result<bool, StoreError> {
     tx.enroll_totp(user_id, secret)
 }
@@ -55,7 +56,8 @@ pub fn secret(tx: &mut dyn TotpTx, user_id: &str) -> Result<Option<Vec<u8>>, Sto
 /// Records a TOTP check: an accepted step, or a failure toward the rate limit. Failures count
 /// within a fixed window that starts at the first failure; at the limit every check is
 /// refused until the window ends. A replay (a step at or below the last accepted one) is
-/// refused without counting.
+/// refused without counting. Locks [`LockKey::Totp`] before it reads the last step and the
+/// failure count.
 pub fn record(tx: &mut dyn TotpTx, a: &TotpAttempt) -> Result<TotpOutcome, StoreError> {
     tx.lock(LockKey::Totp(&a.user_id))?;
     let Some(row) = tx.totp(&a.user_id)? else {
@@ -96,6 +98,7 @@ pub fn record(tx: &mut dyn TotpTx, a: &TotpAttempt) -> Result<TotpOutcome, Store
 
 /// Consumes the step-up grant and removes the secret, in one transaction. The last accepted
 /// step stays, so no step is ever accepted twice for the user, whatever secret comes next.
+/// Locks [`LockKey::Totp`], then the grant's [`LockKey::OtpChallenge`].
 pub fn reset(tx: &mut dyn TotpTx, r: &TotpReset) -> Result<TotpResetOutcome, StoreError> {
     tx.lock(LockKey::Totp(&r.user_id))?;
     let row = tx
@@ -135,12 +138,12 @@ mod tests {
         );
         assert!(enroll(&mut tx, "u1", b"secret").unwrap());
         assert!(!enroll(&mut tx, "u1", b"other").unwrap());
-        tx.locks.clear();
+        tx.events.clear();
         assert_eq!(
             record(&mut tx, &check(Some(10), 1_000)).unwrap(),
             TotpOutcome::Accepted { step: 10 }
         );
-        assert_eq!(tx.locks, vec!["totp:u1"]);
+        assert_eq!(tx.events, vec!["lock totp:u1", "read totp"]);
         // The same step, and an earlier one, again and again: refused, never counted.
         for _ in 0..5 {
             for step in [10, 9] {

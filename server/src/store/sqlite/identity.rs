@@ -2,7 +2,7 @@
 //! PIN, TOTP, inbound SMS, dev outbox) and the identity capability traits, each operation one
 //! shared rule ([`crate::store::rules`]) in one writer job or one read transaction.
 
-use super::{SqlTx, SqliteStore};
+use super::{SqlTx, SqliteStore, enum_column};
 use crate::store::identity::*;
 use crate::store::rules::binding::{BindingRow, BindingRowState, TokenBinding, UserDeviceRow};
 use crate::store::rules::otp::{Challenge, OtpScope};
@@ -12,61 +12,47 @@ use crate::store::rules::sms::DevSmsRow;
 use crate::store::rules::totp::TotpRow;
 use crate::store::rules::{self, BindingTx, GrantTx, OtpTx, PinTx, SessionTx, SmsTx, TotpTx};
 use crate::store::{StoreError, StoreFuture};
-use rusqlite::{OptionalExtension, params};
+use rusqlite::params;
+use rusqlite::types::{FromSql, FromSqlResult, ValueRef};
 use warung_core::protocol::{BindingStatus, DeviceSummary};
 
-/// A stored enum text the schema's CHECK allows but this code does not know.
-fn unknown(what: &str, value: &str) -> StoreError {
-    StoreError::Internal(format!("stored {what} {value:?}"))
+impl FromSql for TokenKind {
+    fn column_result(value: ValueRef<'_>) -> FromSqlResult<TokenKind> {
+        enum_column(value, TokenKind::parse)
+    }
+}
+
+impl FromSql for BindingRowState {
+    fn column_result(value: ValueRef<'_>) -> FromSqlResult<BindingRowState> {
+        enum_column(value, BindingRowState::parse)
+    }
+}
+
+/// A stored count (never negative) as a `u32`.
+fn count(n: i64) -> u32 {
+    n.clamp(0, i64::from(u32::MAX)) as u32
 }
 
 impl SessionTx for SqlTx<'_> {
     fn token(&mut self, hash: &[u8; 32]) -> Result<Option<TokenRow>, StoreError> {
-        type Row = (
-            String,
-            String,
-            i64,
-            Option<i64>,
-            Option<i64>,
-            String,
-            String,
-            String,
-        );
-        let row: Option<Row> = self.run(|c| {
-            c.prepare_cached(
-                "SELECT t.family_id, t.kind, t.expires_at, t.rotated_at, f.revoked_at, f.user_id, f.device_id, u.phone
-                 FROM session_token t JOIN session_family f ON f.id = t.family_id
-                 JOIN user_account u ON u.id = f.user_id WHERE t.token_hash = ?1",
-            )?
-            .query_row([&hash[..]], |r| {
-                Ok((
-                    r.get(0)?,
-                    r.get(1)?,
-                    r.get(2)?,
-                    r.get(3)?,
-                    r.get(4)?,
-                    r.get(5)?,
-                    r.get(6)?,
-                    r.get(7)?,
-                ))
-            })
-            .optional()
-        })?;
-        row.map(
-            |(family_id, kind, expires_at, rotated_at, revoked_at, user_id, device_id, phone)| {
+        self.row(
+            "SELECT t.family_id, t.kind, t.expires_at, t.rotated_at, f.revoked_at, f.user_id, f.device_id, u.phone
+             FROM session_token t JOIN session_family f ON f.id = t.family_id
+             JOIN user_account u ON u.id = f.user_id WHERE t.token_hash = ?1",
+            [&hash[..]],
+            |r| {
                 Ok(TokenRow {
-                    kind: TokenKind::parse(&kind).ok_or_else(|| unknown("token kind", &kind))?,
-                    family_id,
-                    expires_at,
-                    rotated_at,
-                    family_revoked_at: revoked_at,
-                    user_id,
-                    device_id,
-                    phone,
+                    family_id: r.get(0)?,
+                    kind: r.get(1)?,
+                    expires_at: r.get(2)?,
+                    rotated_at: r.get(3)?,
+                    family_revoked_at: r.get(4)?,
+                    user_id: r.get(5)?,
+                    device_id: r.get(6)?,
+                    phone: r.get(7)?,
                 })
             },
         )
-        .transpose()
     }
 
     fn insert_family(
@@ -76,12 +62,10 @@ impl SessionTx for SqlTx<'_> {
         device_id: &str,
         now: i64,
     ) -> Result<(), StoreError> {
-        self.run(|c| {
-            c.prepare_cached(
-                "INSERT OR IGNORE INTO session_family (id, user_id, device_id, created_at) VALUES (?1, ?2, ?3, ?4)",
-            )?
-            .execute(params![family_id, user_id, device_id, now])
-        })?;
+        self.exec(
+            "INSERT OR IGNORE INTO session_family (id, user_id, device_id, created_at) VALUES (?1, ?2, ?3, ?4)",
+            params![family_id, user_id, device_id, now],
+        )?;
         Ok(())
     }
 
@@ -93,30 +77,26 @@ impl SessionTx for SqlTx<'_> {
         now: i64,
         expires_at: i64,
     ) -> Result<(), StoreError> {
-        self.run(|c| {
-            c.prepare_cached(
-                "INSERT INTO session_token (token_hash, family_id, kind, created_at, expires_at) VALUES (?1, ?2, ?3, ?4, ?5)",
-            )?
-            .execute(params![&hash[..], family_id, kind.as_str(), now, expires_at])
-        })?;
+        self.exec(
+            "INSERT INTO session_token (token_hash, family_id, kind, created_at, expires_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![&hash[..], family_id, kind.as_str(), now, expires_at],
+        )?;
         Ok(())
     }
 
     fn mark_rotated(&mut self, hash: &[u8; 32], now: i64) -> Result<(), StoreError> {
-        self.run(|c| {
-            c.prepare_cached("UPDATE session_token SET rotated_at = ?2 WHERE token_hash = ?1")?
-                .execute(params![&hash[..], now])
-        })?;
+        self.exec(
+            "UPDATE session_token SET rotated_at = ?2 WHERE token_hash = ?1",
+            params![&hash[..], now],
+        )?;
         Ok(())
     }
 
     fn revoke_family(&mut self, family_id: &str, reason: &str, now: i64) -> Result<(), StoreError> {
-        self.run(|c| {
-            c.prepare_cached(
-                "UPDATE session_family SET revoked_at = ?2, revoke_reason = ?3 WHERE id = ?1 AND revoked_at IS NULL",
-            )?
-            .execute(params![family_id, now, reason])
-        })?;
+        self.exec(
+            "UPDATE session_family SET revoked_at = ?2, revoke_reason = ?3 WHERE id = ?1 AND revoked_at IS NULL",
+            params![family_id, now, reason],
+        )?;
         Ok(())
     }
 
@@ -127,32 +107,28 @@ impl SessionTx for SqlTx<'_> {
         reason: &str,
         now: i64,
     ) -> Result<(), StoreError> {
-        self.run(|c| {
-            c.prepare_cached(
-                "UPDATE session_family SET revoked_at = ?3, revoke_reason = ?4
-                 WHERE user_id = ?1 AND device_id = ?2 AND revoked_at IS NULL",
-            )?
-            .execute(params![user_id, device_id, now, reason])
-        })?;
+        self.exec(
+            "UPDATE session_family SET revoked_at = ?3, revoke_reason = ?4
+             WHERE user_id = ?1 AND device_id = ?2 AND revoked_at IS NULL",
+            params![user_id, device_id, now, reason],
+        )?;
         Ok(())
     }
 
     fn account(&mut self, user_id: &str) -> Result<Option<AccountFacts>, StoreError> {
-        self.run(|c| {
-            c.prepare_cached(
-                "SELECT created_at, pin_hash IS NOT NULL, pin_locked_until, totp_secret IS NOT NULL
-                 FROM user_account WHERE id = ?1",
-            )?
-            .query_row([user_id], |r| {
+        self.row(
+            "SELECT created_at, pin_hash IS NOT NULL, pin_locked_until, totp_secret IS NOT NULL
+             FROM user_account WHERE id = ?1",
+            [user_id],
+            |r| {
                 Ok(AccountFacts {
                     created_at: r.get(0)?,
                     pin_set: r.get(1)?,
                     pin_locked_until: r.get(2)?,
                     totp_enrolled: r.get(3)?,
                 })
-            })
-            .optional()
-        })
+            },
+        )
     }
 }
 
@@ -164,20 +140,18 @@ impl GrantTx for SqlTx<'_> {
         tx_digest: &str,
         now: i64,
     ) -> Result<bool, StoreError> {
-        self.run(|c| {
-            c.prepare_cached(
-                "SELECT 1 FROM otp_challenge WHERE id = ?1 AND user_id = ?2 AND purpose = 'step_up'
-                 AND tx_digest = ?3 AND verified_at IS NOT NULL AND consumed_at IS NULL AND grant_expires_at > ?4",
-            )?
-            .exists(params![challenge_id, user_id, tx_digest, now])
-        })
+        self.exists(
+            "SELECT 1 FROM otp_challenge WHERE id = ?1 AND user_id = ?2 AND purpose = 'step_up'
+             AND tx_digest = ?3 AND verified_at IS NOT NULL AND consumed_at IS NULL AND grant_expires_at > ?4",
+            params![challenge_id, user_id, tx_digest, now],
+        )
     }
 
     fn consume_grant(&mut self, challenge_id: &str, now: i64) -> Result<(), StoreError> {
-        self.run(|c| {
-            c.prepare_cached("UPDATE otp_challenge SET consumed_at = ?2 WHERE id = ?1")?
-                .execute(params![challenge_id, now])
-        })?;
+        self.exec(
+            "UPDATE otp_challenge SET consumed_at = ?2 WHERE id = ?1",
+            params![challenge_id, now],
+        )?;
         Ok(())
     }
 }
@@ -196,43 +170,29 @@ impl OtpTx for SqlTx<'_> {
         since: i64,
     ) -> Result<(u64, Option<i64>), StoreError> {
         // Each scope has its index (otp_by_phone, otp_by_device, otp_by_client,
-        // otp_by_prefix, otp_by_time).
-        let (sql, key) = match scope {
-            OtpScope::Phone(k) => (
-                "SELECT count(*), min(created_at) FROM otp_challenge WHERE phone = ?1 AND created_at > ?2",
-                Some(k),
-            ),
-            OtpScope::Device(k) => (
-                "SELECT count(*), min(created_at) FROM otp_challenge WHERE device_id = ?1 AND created_at > ?2",
-                Some(k),
-            ),
-            OtpScope::Address(k) => (
-                "SELECT count(*), min(created_at) FROM otp_challenge WHERE client_key = ?1 AND created_at > ?2",
-                Some(k),
-            ),
-            OtpScope::Prefix(k) => (
-                "SELECT count(*), min(created_at) FROM otp_challenge WHERE phone_prefix = ?1 AND created_at > ?2",
-                Some(k),
-            ),
-            OtpScope::Global => (
-                "SELECT count(*), min(created_at) FROM otp_challenge WHERE ?1 IS NULL AND created_at > ?2",
-                None,
-            ),
+        // otp_by_prefix, otp_by_time); ?1 is unused for the global budget.
+        let (column, key) = match scope {
+            OtpScope::Phone(k) => ("phone = ?1", Some(k)),
+            OtpScope::Device(k) => ("device_id = ?1", Some(k)),
+            OtpScope::Address(k) => ("client_key = ?1", Some(k)),
+            OtpScope::Prefix(k) => ("phone_prefix = ?1", Some(k)),
+            OtpScope::Global => ("?1 IS NULL", None),
         };
+        let sql = format!(
+            "SELECT count(*), min(created_at) FROM otp_challenge WHERE {column} AND created_at > ?2"
+        );
         let (count, oldest): (i64, Option<i64>) = self.run(|c| {
-            c.prepare_cached(sql)?
+            c.prepare_cached(&sql)?
                 .query_row(params![key, since], |r| Ok((r.get(0)?, r.get(1)?)))
         })?;
         Ok((count as u64, oldest))
     }
 
     fn insert_challenge(&mut self, o: &NewOtp, expires_at: i64) -> Result<(), StoreError> {
-        self.run(|c| {
-            c.prepare_cached(
-                "INSERT INTO otp_challenge (id, phone, purpose, device_id, user_id, tx_digest, code_hash, created_at, expires_at, client_key, phone_prefix)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
-            )?
-            .execute(params![
+        self.exec(
+            "INSERT INTO otp_challenge (id, phone, purpose, device_id, user_id, tx_digest, code_hash, created_at, expires_at, client_key, phone_prefix)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+            params![
                 o.id,
                 o.phone,
                 o.purpose.as_str(),
@@ -244,26 +204,22 @@ impl OtpTx for SqlTx<'_> {
                 expires_at,
                 o.client_key,
                 o.phone_prefix
-            ])
-        })?;
+            ],
+        )?;
         Ok(())
     }
 
     fn delete_challenge(&mut self, id: &str) -> Result<(), StoreError> {
-        self.run(|c| {
-            c.prepare_cached("DELETE FROM otp_challenge WHERE id = ?1")?
-                .execute([id])
-        })?;
+        self.exec("DELETE FROM otp_challenge WHERE id = ?1", [id])?;
         Ok(())
     }
 
     fn challenge(&mut self, id: &str) -> Result<Option<Challenge>, StoreError> {
-        self.run(|c| {
-            c.prepare_cached(
-                "SELECT phone, purpose, device_id, user_id, tx_digest, code_hash, expires_at, attempts, verified_at
-                 FROM otp_challenge WHERE id = ?1",
-            )?
-            .query_row([id], |r| {
+        self.row(
+            "SELECT phone, purpose, device_id, user_id, tx_digest, code_hash, expires_at, attempts, verified_at
+             FROM otp_challenge WHERE id = ?1",
+            [id],
+            |r| {
                 Ok(Challenge {
                     phone: r.get(0)?,
                     purpose: r.get(1)?,
@@ -272,19 +228,18 @@ impl OtpTx for SqlTx<'_> {
                     tx_digest: r.get(4)?,
                     code_hash: r.get(5)?,
                     expires_at: r.get(6)?,
-                    attempts: r.get(7)?,
+                    attempts: count(r.get(7)?),
                     verified_at: r.get(8)?,
                 })
-            })
-            .optional()
-        })
+            },
+        )
     }
 
     fn set_attempts(&mut self, id: &str, attempts: u32) -> Result<(), StoreError> {
-        self.run(|c| {
-            c.prepare_cached("UPDATE otp_challenge SET attempts = ?2 WHERE id = ?1")?
-                .execute(params![id, attempts])
-        })?;
+        self.exec(
+            "UPDATE otp_challenge SET attempts = ?2 WHERE id = ?1",
+            params![id, attempts],
+        )?;
         Ok(())
     }
 
@@ -294,30 +249,26 @@ impl OtpTx for SqlTx<'_> {
         now: i64,
         grant_expires_at: Option<i64>,
     ) -> Result<(), StoreError> {
-        self.run(|c| {
-            c.prepare_cached(
-                "UPDATE otp_challenge SET verified_at = ?2, grant_expires_at = ?3 WHERE id = ?1",
-            )?
-            .execute(params![id, now, grant_expires_at])
-        })?;
+        self.exec(
+            "UPDATE otp_challenge SET verified_at = ?2, grant_expires_at = ?3 WHERE id = ?1",
+            params![id, now, grant_expires_at],
+        )?;
         Ok(())
     }
 
     fn user_by_phone(&mut self, phone: &str) -> Result<Option<String>, StoreError> {
-        self.run(|c| {
-            c.prepare_cached("SELECT id FROM user_account WHERE phone = ?1")?
-                .query_row([phone], |r| r.get(0))
-                .optional()
-        })
+        self.row(
+            "SELECT id FROM user_account WHERE phone = ?1",
+            [phone],
+            |r| r.get(0),
+        )
     }
 
     fn insert_user(&mut self, id: &str, phone: &str, now: i64) -> Result<(), StoreError> {
-        self.run(|c| {
-            c.prepare_cached(
-                "INSERT INTO user_account (id, phone, created_at) VALUES (?1, ?2, ?3)",
-            )?
-            .execute(params![id, phone, now])
-        })?;
+        self.exec(
+            "INSERT INTO user_account (id, phone, created_at) VALUES (?1, ?2, ?3)",
+            params![id, phone, now],
+        )?;
         Ok(())
     }
 
@@ -327,29 +278,21 @@ impl OtpTx for SqlTx<'_> {
         device_id: &str,
         now: i64,
     ) -> Result<(), StoreError> {
-        self.run(|c| {
-            c.prepare_cached(
-                "INSERT INTO user_device (user_id, device_id, last_login_at) VALUES (?1, ?2, ?3)
-                 ON CONFLICT (user_id, device_id) DO UPDATE SET last_login_at = excluded.last_login_at",
-            )?
-            .execute(params![user_id, device_id, now])
-        })?;
+        self.exec(
+            "INSERT INTO user_device (user_id, device_id, last_login_at) VALUES (?1, ?2, ?3)
+             ON CONFLICT (user_id, device_id) DO UPDATE SET last_login_at = excluded.last_login_at",
+            params![user_id, device_id, now],
+        )?;
         Ok(())
     }
 }
 
-fn binding_state(s: String) -> Result<BindingRowState, StoreError> {
-    BindingRowState::parse(&s).ok_or_else(|| unknown("binding state", &s))
-}
-
 impl BindingTx for SqlTx<'_> {
     fn insert_binding(&mut self, b: &NewBinding) -> Result<(), StoreError> {
-        self.run(|c| {
-            c.prepare_cached(
-                "INSERT INTO binding (id, user_id, device_id, public_key, token_hash, state, created_at, expires_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, 'pending', ?6, ?7)",
-            )?
-            .execute(params![
+        self.exec(
+            "INSERT INTO binding (id, user_id, device_id, public_key, token_hash, state, created_at, expires_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, 'pending', ?6, ?7)",
+            params![
                 b.id,
                 b.user_id,
                 b.device_id,
@@ -357,8 +300,8 @@ impl BindingTx for SqlTx<'_> {
                 &b.token_hash[..],
                 b.now,
                 b.now + b.ttl_s
-            ])
-        })?;
+            ],
+        )?;
         Ok(())
     }
 
@@ -369,13 +312,11 @@ impl BindingTx for SqlTx<'_> {
         state: BindingRowState,
         now: i64,
     ) -> Result<(), StoreError> {
-        self.run(|c| {
-            c.prepare_cached(
-                "UPDATE binding SET state = 'revoked', revoked_at = ?3
-                 WHERE user_id = ?1 AND device_id = ?2 AND state = ?4",
-            )?
-            .execute(params![user_id, device_id, now, state.as_str()])
-        })?;
+        self.exec(
+            "UPDATE binding SET state = 'revoked', revoked_at = ?3
+             WHERE user_id = ?1 AND device_id = ?2 AND state = ?4",
+            params![user_id, device_id, now, state.as_str()],
+        )?;
         Ok(())
     }
 
@@ -384,83 +325,58 @@ impl BindingTx for SqlTx<'_> {
         user_id: &str,
         binding_id: &str,
     ) -> Result<Option<BindingRow>, StoreError> {
-        let row: Option<(String, String, i64, Option<i64>)> = self.run(|c| {
-            c.prepare_cached(
-                "SELECT device_id, state, expires_at, bound_at FROM binding WHERE id = ?1 AND user_id = ?2",
-            )?
-            .query_row(params![binding_id, user_id], |r| {
-                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
-            })
-            .optional()
-        })?;
-        row.map(|(device_id, state, expires_at, bound_at)| {
-            Ok(BindingRow {
-                device_id,
-                state: binding_state(state)?,
-                expires_at,
-                bound_at,
-            })
-        })
-        .transpose()
+        self.row(
+            "SELECT device_id, state, expires_at, bound_at FROM binding WHERE id = ?1 AND user_id = ?2",
+            params![binding_id, user_id],
+            |r| {
+                Ok(BindingRow {
+                    device_id: r.get(0)?,
+                    state: r.get(1)?,
+                    expires_at: r.get(2)?,
+                    bound_at: r.get(3)?,
+                })
+            },
+        )
     }
 
     fn binding_by_token(
         &mut self,
         token_hash: &[u8; 32],
     ) -> Result<Option<TokenBinding>, StoreError> {
-        type Row = (String, String, String, Vec<u8>, String, i64, String);
-        let row: Option<Row> = self.run(|c| {
-            c.prepare_cached(
-                "SELECT b.id, b.user_id, b.device_id, b.public_key, b.state, b.expires_at, u.phone
-                 FROM binding b JOIN user_account u ON u.id = b.user_id
-                 WHERE b.token_hash = ?1 ORDER BY b.created_at DESC LIMIT 1",
-            )?
-            .query_row([&token_hash[..]], |r| {
-                Ok((
-                    r.get(0)?,
-                    r.get(1)?,
-                    r.get(2)?,
-                    r.get(3)?,
-                    r.get(4)?,
-                    r.get(5)?,
-                    r.get(6)?,
-                ))
-            })
-            .optional()
-        })?;
-        row.map(
-            |(id, user_id, device_id, public_key, state, expires_at, phone)| {
+        self.row(
+            "SELECT b.id, b.user_id, b.device_id, b.public_key, b.state, b.expires_at, u.phone
+             FROM binding b JOIN user_account u ON u.id = b.user_id
+             WHERE b.token_hash = ?1 ORDER BY b.created_at DESC LIMIT 1",
+            [&token_hash[..]],
+            |r| {
                 Ok(TokenBinding {
-                    id,
-                    user_id,
-                    device_id,
-                    public_key,
-                    state: binding_state(state)?,
-                    expires_at,
-                    phone,
+                    id: r.get(0)?,
+                    user_id: r.get(1)?,
+                    device_id: r.get(2)?,
+                    public_key: r.get(3)?,
+                    state: r.get(4)?,
+                    expires_at: r.get(5)?,
+                    phone: r.get(6)?,
                 })
             },
         )
-        .transpose()
     }
 
     fn mark_bound(&mut self, binding_id: &str, now: i64) -> Result<(), StoreError> {
-        self.run(|c| {
-            c.prepare_cached("UPDATE binding SET state = 'bound', bound_at = ?2 WHERE id = ?1")?
-                .execute(params![binding_id, now])
-        })?;
+        self.exec(
+            "UPDATE binding SET state = 'bound', bound_at = ?2 WHERE id = ?1",
+            params![binding_id, now],
+        )?;
         Ok(())
     }
 
     fn bound_devices(&mut self, user_id: &str) -> Result<Vec<String>, StoreError> {
-        self.run(|c| {
-            c.prepare_cached(
-                "SELECT device_id FROM user_device
-                 WHERE user_id = ?1 AND public_key IS NOT NULL AND revoked_at IS NULL",
-            )?
-            .query_map([user_id], |r| r.get(0))?
-            .collect()
-        })
+        self.rows(
+            "SELECT device_id FROM user_device
+             WHERE user_id = ?1 AND public_key IS NOT NULL AND revoked_at IS NULL",
+            [user_id],
+            |r| r.get(0),
+        )
     }
 
     fn bind_device_key(
@@ -470,15 +386,13 @@ impl BindingTx for SqlTx<'_> {
         public_key: &[u8],
         now: i64,
     ) -> Result<(), StoreError> {
-        self.run(|c| {
-            c.prepare_cached(
-                "INSERT INTO user_device (user_id, device_id, public_key, bound_at, last_login_at)
-                 VALUES (?1, ?2, ?3, ?4, ?4)
-                 ON CONFLICT (user_id, device_id) DO UPDATE
-                 SET public_key = excluded.public_key, bound_at = excluded.bound_at, revoked_at = NULL",
-            )?
-            .execute(params![user_id, device_id, public_key, now])
-        })?;
+        self.exec(
+            "INSERT INTO user_device (user_id, device_id, public_key, bound_at, last_login_at)
+             VALUES (?1, ?2, ?3, ?4, ?4)
+             ON CONFLICT (user_id, device_id) DO UPDATE
+             SET public_key = excluded.public_key, bound_at = excluded.bound_at, revoked_at = NULL",
+            params![user_id, device_id, public_key, now],
+        )?;
         Ok(())
     }
 
@@ -488,12 +402,10 @@ impl BindingTx for SqlTx<'_> {
         device_id: &str,
         now: i64,
     ) -> Result<(), StoreError> {
-        self.run(|c| {
-            c.prepare_cached(
-                "UPDATE user_device SET revoked_at = ?3 WHERE user_id = ?1 AND device_id = ?2 AND revoked_at IS NULL",
-            )?
-            .execute(params![user_id, device_id, now])
-        })?;
+        self.exec(
+            "UPDATE user_device SET revoked_at = ?3 WHERE user_id = ?1 AND device_id = ?2 AND revoked_at IS NULL",
+            params![user_id, device_id, now],
+        )?;
         Ok(())
     }
 
@@ -502,30 +414,27 @@ impl BindingTx for SqlTx<'_> {
         user_id: &str,
         device_id: &str,
     ) -> Result<Option<Vec<u8>>, StoreError> {
-        self.run(|c| {
-            c.prepare_cached(
-                "SELECT public_key FROM user_device WHERE user_id = ?1 AND device_id = ?2
-                 AND public_key IS NOT NULL AND revoked_at IS NULL",
-            )?
-            .query_row(params![user_id, device_id], |r| r.get(0))
-            .optional()
-        })
+        self.row(
+            "SELECT public_key FROM user_device WHERE user_id = ?1 AND device_id = ?2
+             AND public_key IS NOT NULL AND revoked_at IS NULL",
+            params![user_id, device_id],
+            |r| r.get(0),
+        )
     }
 
     fn user_device_exists(&mut self, user_id: &str, device_id: &str) -> Result<bool, StoreError> {
-        self.run(|c| {
-            c.prepare_cached("SELECT 1 FROM user_device WHERE user_id = ?1 AND device_id = ?2")?
-                .exists(params![user_id, device_id])
-        })
+        self.exists(
+            "SELECT 1 FROM user_device WHERE user_id = ?1 AND device_id = ?2",
+            params![user_id, device_id],
+        )
     }
 
     fn user_devices(&mut self, user_id: &str) -> Result<Vec<UserDeviceRow>, StoreError> {
-        self.run(|c| {
-            c.prepare_cached(
-                "SELECT device_id, public_key, bound_at, revoked_at, last_login_at
-                 FROM user_device WHERE user_id = ?1 ORDER BY last_login_at DESC, device_id",
-            )?
-            .query_map([user_id], |r| {
+        self.rows(
+            "SELECT device_id, public_key, bound_at, revoked_at, last_login_at
+             FROM user_device WHERE user_id = ?1 ORDER BY last_login_at DESC, device_id",
+            [user_id],
+            |r| {
                 Ok(UserDeviceRow {
                     device_id: r.get(0)?,
                     public_key: r.get(1)?,
@@ -533,58 +442,43 @@ impl BindingTx for SqlTx<'_> {
                     revoked_at: r.get(3)?,
                     last_login_at: r.get(4)?,
                 })
-            })?
-            .collect()
-        })
+            },
+        )
     }
 
     fn prune_nonces(&mut self, before: i64) -> Result<(), StoreError> {
-        self.run(|c| {
-            c.prepare_cached("DELETE FROM request_nonce WHERE seen_at < ?1")?
-                .execute([before])
-        })?;
+        self.exec("DELETE FROM request_nonce WHERE seen_at < ?1", [before])?;
         Ok(())
     }
 
     fn insert_nonce(&mut self, device_id: &str, nonce: &str, now: i64) -> Result<bool, StoreError> {
-        let inserted = self.run(|c| {
-            c.prepare_cached(
-                "INSERT OR IGNORE INTO request_nonce (device_id, nonce, seen_at) VALUES (?1, ?2, ?3)",
-            )?
-            .execute(params![device_id, nonce, now])
-        })?;
+        let inserted = self.exec(
+            "INSERT OR IGNORE INTO request_nonce (device_id, nonce, seen_at) VALUES (?1, ?2, ?3)",
+            params![device_id, nonce, now],
+        )?;
         Ok(inserted == 1)
     }
 }
 
 impl PinTx for SqlTx<'_> {
     fn pin(&mut self, user_id: &str) -> Result<Option<PinRow>, StoreError> {
-        type Row = (
-            Option<Vec<u8>>,
-            Option<Vec<u8>>,
-            Option<i64>,
-            i64,
-            Option<i64>,
-        );
-        let row: Option<Row> = self.run(|c| {
-            c.prepare_cached(
-                "SELECT pin_hash, pin_salt, pin_iterations, pin_failures, pin_locked_until
-                 FROM user_account WHERE id = ?1",
-            )?
-            .query_row([user_id], |r| {
-                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
-            })
-            .optional()
-        })?;
-        Ok(
-            row.map(|(hash, salt, iterations, failures, locked_until)| PinRow {
-                pin: match (hash, salt, iterations) {
-                    (Some(h), Some(s), Some(i)) => Some((h, s, i as u32)),
-                    _ => None,
-                },
-                failures: failures.clamp(0, i64::from(u32::MAX)) as u32,
-                locked_until,
-            }),
+        self.row(
+            "SELECT pin_hash, pin_salt, pin_iterations, pin_failures, pin_locked_until
+             FROM user_account WHERE id = ?1",
+            [user_id],
+            |r| {
+                let hash: Option<Vec<u8>> = r.get(0)?;
+                let salt: Option<Vec<u8>> = r.get(1)?;
+                let iterations: Option<i64> = r.get(2)?;
+                Ok(PinRow {
+                    pin: match (hash, salt, iterations) {
+                        (Some(h), Some(s), Some(i)) => Some((h, s, count(i))),
+                        _ => None,
+                    },
+                    failures: count(r.get(3)?),
+                    locked_until: r.get(4)?,
+                })
+            },
         )
     }
 
@@ -594,12 +488,10 @@ impl PinTx for SqlTx<'_> {
         failures: u32,
         locked_until: Option<i64>,
     ) -> Result<(), StoreError> {
-        self.run(|c| {
-            c.prepare_cached(
-                "UPDATE user_account SET pin_failures = ?2, pin_locked_until = ?3 WHERE id = ?1",
-            )?
-            .execute(params![user_id, failures, locked_until])
-        })?;
+        self.exec(
+            "UPDATE user_account SET pin_failures = ?2, pin_locked_until = ?3 WHERE id = ?1",
+            params![user_id, failures, locked_until],
+        )?;
         Ok(())
     }
 
@@ -610,45 +502,37 @@ impl PinTx for SqlTx<'_> {
         salt: &[u8],
         iterations: u32,
     ) -> Result<(), StoreError> {
-        self.run(|c| {
-            c.prepare_cached(
-                "UPDATE user_account SET pin_hash = ?2, pin_salt = ?3, pin_iterations = ?4,
-                 pin_failures = 0, pin_locked_until = NULL WHERE id = ?1",
-            )?
-            .execute(params![user_id, hash, salt, iterations])
-        })?;
+        self.exec(
+            "UPDATE user_account SET pin_hash = ?2, pin_salt = ?3, pin_iterations = ?4,
+             pin_failures = 0, pin_locked_until = NULL WHERE id = ?1",
+            params![user_id, hash, salt, iterations],
+        )?;
         Ok(())
     }
 }
 
 impl TotpTx for SqlTx<'_> {
     fn totp(&mut self, user_id: &str) -> Result<Option<TotpRow>, StoreError> {
-        type Row = (Option<Vec<u8>>, Option<i64>, i64, Option<i64>);
-        let row: Option<Row> = self.run(|c| {
-            c.prepare_cached(
-                "SELECT totp_secret, totp_last_step, totp_failures, totp_window_start
-                 FROM user_account WHERE id = ?1",
-            )?
-            .query_row([user_id], |r| {
-                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
-            })
-            .optional()
-        })?;
-        Ok(
-            row.map(|(secret, last_step, failures, window_start)| TotpRow {
-                secret,
-                last_step: last_step.map(|s| s.max(0) as u64),
-                failures: failures.clamp(0, i64::from(u32::MAX)) as u32,
-                window_start,
-            }),
+        self.row(
+            "SELECT totp_secret, totp_last_step, totp_failures, totp_window_start
+             FROM user_account WHERE id = ?1",
+            [user_id],
+            |r| {
+                Ok(TotpRow {
+                    secret: r.get(0)?,
+                    last_step: r.get::<_, Option<i64>>(1)?.map(|s| s.max(0) as u64),
+                    failures: count(r.get(2)?),
+                    window_start: r.get(3)?,
+                })
+            },
         )
     }
 
     fn set_totp_last_step(&mut self, user_id: &str, step: u64) -> Result<(), StoreError> {
-        self.run(|c| {
-            c.prepare_cached("UPDATE user_account SET totp_last_step = ?2 WHERE id = ?1")?
-                .execute(params![user_id, step as i64])
-        })?;
+        self.exec(
+            "UPDATE user_account SET totp_last_step = ?2 WHERE id = ?1",
+            params![user_id, step.min(i64::MAX as u64) as i64],
+        )?;
         Ok(())
     }
 
@@ -658,44 +542,38 @@ impl TotpTx for SqlTx<'_> {
         failures: u32,
         window_start: Option<i64>,
     ) -> Result<(), StoreError> {
-        self.run(|c| {
-            c.prepare_cached(
-                "UPDATE user_account SET totp_failures = ?2, totp_window_start = ?3 WHERE id = ?1",
-            )?
-            .execute(params![user_id, failures, window_start])
-        })?;
+        self.exec(
+            "UPDATE user_account SET totp_failures = ?2, totp_window_start = ?3 WHERE id = ?1",
+            params![user_id, failures, window_start],
+        )?;
         Ok(())
     }
 
     fn enroll_totp(&mut self, user_id: &str, secret: &[u8]) -> Result<bool, StoreError> {
-        let n = self.run(|c| {
-            c.prepare_cached(
-                "UPDATE user_account SET totp_secret = ?2, totp_failures = 0,
-                 totp_window_start = NULL WHERE id = ?1 AND totp_secret IS NULL",
-            )?
-            .execute(params![user_id, secret])
-        })?;
+        let n = self.exec(
+            "UPDATE user_account SET totp_secret = ?2, totp_failures = 0,
+             totp_window_start = NULL WHERE id = ?1 AND totp_secret IS NULL",
+            params![user_id, secret],
+        )?;
         Ok(n == 1)
     }
 
     fn clear_totp(&mut self, user_id: &str) -> Result<(), StoreError> {
-        self.run(|c| {
-            c.prepare_cached(
-                "UPDATE user_account SET totp_secret = NULL, totp_failures = 0, totp_window_start = NULL
-                 WHERE id = ?1",
-            )?
-            .execute([user_id])
-        })?;
+        self.exec(
+            "UPDATE user_account SET totp_secret = NULL, totp_failures = 0, totp_window_start = NULL
+             WHERE id = ?1",
+            [user_id],
+        )?;
         Ok(())
     }
 }
 
 impl SmsTx for SqlTx<'_> {
     fn inbound_seen(&mut self, message_id: &str) -> Result<bool, StoreError> {
-        self.run(|c| {
-            c.prepare_cached("SELECT 1 FROM inbound_sms WHERE message_id = ?1")?
-                .exists([message_id])
-        })
+        self.exists(
+            "SELECT 1 FROM inbound_sms WHERE message_id = ?1",
+            [message_id],
+        )
     }
 
     fn inbound_count_since(&mut self, sender: &str, since: i64) -> Result<u64, StoreError> {
@@ -715,38 +593,27 @@ impl SmsTx for SqlTx<'_> {
         now: i64,
         outcome: &InboundOutcome,
     ) -> Result<(), StoreError> {
-        self.run(|c| {
-            c.prepare_cached(
-                "INSERT INTO inbound_sms (message_id, sender, received_at, result, reason) VALUES (?1, ?2, ?3, ?4, ?5)",
-            )?
-            .execute(params![
-                message_id,
-                sender,
-                now,
-                outcome.result,
-                outcome.reason
-            ])
-        })?;
+        self.exec(
+            "INSERT INTO inbound_sms (message_id, sender, received_at, result, reason) VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![message_id, sender, now, outcome.result, outcome.reason],
+        )?;
         Ok(())
     }
 
     fn insert_dev_sms(&mut self, row: &DevSmsRow) -> Result<(), StoreError> {
-        self.run(|c| {
-            c.prepare_cached(
-                "INSERT INTO dev_sms (id, to_phone, sender, text, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
-            )?
-            .execute(params![row.id, row.to, row.sender, row.text, row.created_at])
-        })?;
+        self.exec(
+            "INSERT INTO dev_sms (id, to_phone, sender, text, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![row.id, row.to, row.sender, row.text, row.created_at],
+        )?;
         Ok(())
     }
 
     fn dev_sms(&mut self, to: Option<&str>, limit: u32) -> Result<Vec<DevSmsRow>, StoreError> {
-        self.run(|c| {
-            c.prepare_cached(
-                "SELECT id, to_phone, sender, text, created_at FROM dev_sms
-                 WHERE ?1 IS NULL OR to_phone = ?1 ORDER BY seq DESC LIMIT ?2",
-            )?
-            .query_map(params![to, limit], |r| {
+        self.rows(
+            "SELECT id, to_phone, sender, text, created_at FROM dev_sms
+             WHERE ?1 IS NULL OR to_phone = ?1 ORDER BY seq DESC LIMIT ?2",
+            params![to, limit],
+            |r| {
                 Ok(DevSmsRow {
                     id: r.get(0)?,
                     to: r.get(1)?,
@@ -754,9 +621,8 @@ impl SmsTx for SqlTx<'_> {
                     text: r.get(3)?,
                     created_at: r.get(4)?,
                 })
-            })?
-            .collect()
-        })
+            },
+        )
     }
 }
 

@@ -1,13 +1,13 @@
 //! The SQLite backend: the embedded default. It implements every capability trait of
 //! [`crate::store`] by running the shared rules ([`crate::store::rules`]) over [`SqlTx`], its
-//! implementation of the rules' transaction contexts (one file per domain: [`catalog`],
-//! [`oplog`], [`sync`], [`identity`]).
+//! implementation of the rules' transaction contexts (one file per domain: `catalog.rs`,
+//! `oplog.rs`, `sync.rs`, `identity.rs`).
 //!
 //! * Schema: `server/migrations/*.sql`, applied in order by `PRAGMA user_version`.
 //! * Connections: WAL (readers never block the writer), foreign keys on, `synchronous=FULL`
 //!   (group commit pays for the fsync), a busy timeout for the admin CLI writing next to a
 //!   running server.
-//! * Writes: one writer thread with group commit ([`writer`]); each operation is one job, one
+//! * Writes: one writer thread with group commit (`writer.rs`); each operation is one job, one
 //!   savepoint of the group's `BEGIN IMMEDIATE` transaction.
 //! * Reads: a small pool of read connections used from `spawn_blocking`, each read in one
 //!   read transaction (a consistent snapshot).
@@ -16,7 +16,7 @@
 //!   holds the database's write lock against other processes (the admin CLI) until it
 //!   commits. No other transaction can run between a rule's read and its write, whatever the
 //!   key. Reads take no locks and need none.
-//! * Errors: `rusqlite` errors become [`StoreError::Internal`] here ([`db_error`]); no SQLite
+//! * Errors: `rusqlite` errors become [`StoreError::Internal`] here (`db_error`); no SQLite
 //!   type leaves this module.
 
 mod catalog;
@@ -30,7 +30,8 @@ pub use writer::WriterStats;
 
 use crate::store::rules::{self, LockKey, Transaction};
 use crate::store::*;
-use rusqlite::{Connection, OpenFlags};
+use rusqlite::types::{FromSqlError, FromSqlResult, ValueRef};
+use rusqlite::{Connection, OpenFlags, OptionalExtension, Params, Row};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use tokio::sync::Semaphore;
@@ -61,7 +62,7 @@ fn db_error(e: rusqlite::Error) -> StoreError {
 
 /// The rules' transaction contexts on one SQLite connection: the writer's (inside its
 /// savepoint) or a pooled reader's (inside a read transaction).
-pub struct SqlTx<'c> {
+pub(crate) struct SqlTx<'c> {
     conn: &'c Connection,
 }
 
@@ -74,6 +75,42 @@ impl<'c> SqlTx<'c> {
     fn run<T>(&self, f: impl FnOnce(&Connection) -> rusqlite::Result<T>) -> Result<T, StoreError> {
         f(self.conn).map_err(db_error)
     }
+
+    /// Runs one (cached) statement; returns how many rows it changed.
+    fn exec(&self, sql: &str, params: impl Params) -> Result<usize, StoreError> {
+        self.run(|c| c.prepare_cached(sql)?.execute(params))
+    }
+
+    /// The first row of a (cached) query, if any.
+    fn row<T>(
+        &self,
+        sql: &str,
+        params: impl Params,
+        map: impl FnOnce(&Row<'_>) -> rusqlite::Result<T>,
+    ) -> Result<Option<T>, StoreError> {
+        self.run(|c| c.prepare_cached(sql)?.query_row(params, map).optional())
+    }
+
+    /// Every row of a (cached) query.
+    fn rows<T>(
+        &self,
+        sql: &str,
+        params: impl Params,
+        map: impl FnMut(&Row<'_>) -> rusqlite::Result<T>,
+    ) -> Result<Vec<T>, StoreError> {
+        self.run(|c| c.prepare_cached(sql)?.query_map(params, map)?.collect())
+    }
+
+    /// Whether a (cached) query returns a row.
+    fn exists(&self, sql: &str, params: impl Params) -> Result<bool, StoreError> {
+        self.run(|c| c.prepare_cached(sql)?.exists(params))
+    }
+}
+
+/// Reads a stored enum's text through its `parse`.
+fn enum_column<T>(value: ValueRef<'_>, parse: fn(&str) -> Option<T>) -> FromSqlResult<T> {
+    let text = value.as_str()?;
+    parse(text).ok_or_else(|| FromSqlError::Other(format!("unknown stored value {text:?}").into()))
 }
 
 impl Transaction for SqlTx<'_> {

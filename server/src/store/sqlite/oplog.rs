@@ -5,7 +5,7 @@
 use super::SqlTx;
 use crate::store::StoreError;
 use crate::store::rules::oplog::{BucketState, OpLogTx, OpRow};
-use rusqlite::{OptionalExtension, params};
+use rusqlite::params;
 
 /// An op id or cursor as SQLite stores it (the rules keep them within `i64`).
 fn sql_id(id: u64) -> i64 {
@@ -27,22 +27,18 @@ impl OpLogTx for SqlTx<'_> {
         kind: &str,
         entity_id: &str,
     ) -> Result<(), StoreError> {
-        self.run(|c| {
-            c.prepare_cached(
-                "DELETE FROM op_log WHERE bucket = ?1 AND kind = ?2 AND entity_id = ?3",
-            )?
-            .execute(params![bucket, kind, entity_id])
-        })?;
+        self.exec(
+            "DELETE FROM op_log WHERE bucket = ?1 AND kind = ?2 AND entity_id = ?3",
+            params![bucket, kind, entity_id],
+        )?;
         Ok(())
     }
 
     fn insert_op(&mut self, op: &OpRow<'_>) -> Result<(), StoreError> {
-        self.run(|c| {
-            c.prepare_cached(
-                "INSERT INTO op_log (op_id, bucket, kind, entity_id, tombstone, json, checksum)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-            )?
-            .execute(params![
+        self.exec(
+            "INSERT INTO op_log (op_id, bucket, kind, entity_id, tombstone, json, checksum)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            params![
                 sql_id(op.op_id),
                 op.bucket,
                 op.kind,
@@ -50,33 +46,31 @@ impl OpLogTx for SqlTx<'_> {
                 op.tombstone,
                 op.json,
                 op.checksum
-            ])
-        })?;
+            ],
+        )?;
         Ok(())
     }
 
     fn set_head(&mut self, bucket: &str, head: u64) -> Result<(), StoreError> {
-        self.run(|c| {
-            c.prepare_cached(
-                "INSERT INTO bucket (name, head) VALUES (?1, ?2)
-                 ON CONFLICT (name) DO UPDATE SET head = excluded.head",
-            )?
-            .execute(params![bucket, sql_id(head)])
-        })?;
+        self.exec(
+            "INSERT INTO bucket (name, head) VALUES (?1, ?2)
+             ON CONFLICT (name) DO UPDATE SET head = excluded.head",
+            params![bucket, sql_id(head)],
+        )?;
         Ok(())
     }
 
     fn bucket(&mut self, bucket: &str) -> Result<Option<BucketState>, StoreError> {
-        self.run(|c| {
-            c.prepare_cached("SELECT head, horizon FROM bucket WHERE name = ?1")?
-                .query_row([bucket], |r| {
-                    Ok(BucketState {
-                        head: r.get::<_, i64>(0)? as u64,
-                        horizon: r.get::<_, i64>(1)? as u64,
-                    })
+        self.row(
+            "SELECT head, horizon FROM bucket WHERE name = ?1",
+            [bucket],
+            |r| {
+                Ok(BucketState {
+                    head: r.get::<_, i64>(0)? as u64,
+                    horizon: r.get::<_, i64>(1)? as u64,
                 })
-                .optional()
-        })
+            },
+        )
     }
 
     fn buckets(&mut self) -> Result<Vec<(String, BucketState)>, StoreError> {
@@ -107,36 +101,28 @@ impl OpLogTx for SqlTx<'_> {
         after: u64,
         limit: u32,
     ) -> Result<Vec<(u64, String, u32)>, StoreError> {
-        self.run(|c| {
-            c.prepare_cached(
-                "SELECT op_id, json, checksum FROM op_log WHERE bucket = ?1 AND op_id > ?2
-                 ORDER BY op_id LIMIT ?3",
-            )?
-            .query_map(params![bucket, sql_id(after), i64::from(limit)], |r| {
-                Ok((r.get::<_, i64>(0)? as u64, r.get(1)?, r.get(2)?))
-            })?
-            .collect()
-        })
+        self.rows(
+            "SELECT op_id, json, checksum FROM op_log WHERE bucket = ?1 AND op_id > ?2
+             ORDER BY op_id LIMIT ?3",
+            params![bucket, sql_id(after), i64::from(limit)],
+            |r| Ok((r.get::<_, i64>(0)? as u64, r.get(1)?, r.get(2)?)),
+        )
     }
 
     fn delete_tombstones(&mut self, bucket: &str, up_to: u64) -> Result<Vec<u64>, StoreError> {
-        self.run(|c| {
-            c.prepare_cached(
-                "DELETE FROM op_log WHERE bucket = ?1 AND tombstone = 1 AND op_id <= ?2
-                 RETURNING op_id",
-            )?
-            .query_map(params![bucket, sql_id(up_to)], |r| {
-                Ok(r.get::<_, i64>(0)? as u64)
-            })?
-            .collect()
-        })
+        self.rows(
+            "DELETE FROM op_log WHERE bucket = ?1 AND tombstone = 1 AND op_id <= ?2
+             RETURNING op_id",
+            params![bucket, sql_id(up_to)],
+            |r| Ok(r.get::<_, i64>(0)? as u64),
+        )
     }
 
     fn raise_horizon(&mut self, bucket: &str, horizon: u64) -> Result<(), StoreError> {
-        self.run(|c| {
-            c.prepare_cached("UPDATE bucket SET horizon = max(horizon, ?2) WHERE name = ?1")?
-                .execute(params![bucket, sql_id(horizon)])
-        })?;
+        self.exec(
+            "UPDATE bucket SET horizon = max(horizon, ?2) WHERE name = ?1",
+            params![bucket, sql_id(horizon)],
+        )?;
         Ok(())
     }
 }
