@@ -221,31 +221,42 @@ pub async fn move_to_postgres(
 #[derive(Clone)]
 enum Backend {
     Sqlite(Arc<SqliteStore>),
+    Postgres(Arc<store::postgres::PgStore>),
 }
 
 impl Backend {
     fn storage(&self) -> Arc<dyn Storage> {
         match self {
             Backend::Sqlite(s) => s.clone(),
+            Backend::Postgres(s) => s.clone(),
         }
     }
 
-    /// The backend's own gauges for `/metrics`.
+    /// The backend's own gauges for `/metrics` (the SQLite writer's group commits, the
+    /// PostgreSQL pool).
     fn metrics_collector(&self) -> Box<dyn prometheus_client::collector::Collector> {
         match self {
             Backend::Sqlite(s) => s.metrics_collector(),
+            Backend::Postgres(s) => s.metrics_collector(),
         }
     }
 }
 
-/// Opens the configured store (SQLite) and publishes the default category tree if empty.
+/// Opens the configured store (SQLite or PostgreSQL, migrating it) and publishes the default
+/// category tree if empty.
 async fn open_store(config: &Config) -> Result<Backend, Error> {
-    let path = config.database_path()?;
     let clock = config.clock.clone();
-    let store = tokio::task::spawn_blocking(move || SqliteStore::open(&path, clock))
-        .await
-        .map_err(|e| Error::Config(format!("opening the database: {e}")))??;
-    let backend = Backend::Sqlite(Arc::new(store));
+    let backend = match config.database()? {
+        Database::Sqlite(path) => {
+            let store = tokio::task::spawn_blocking(move || SqliteStore::open(&path, clock))
+                .await
+                .map_err(|e| Error::Config(format!("opening the database: {e}")))??;
+            Backend::Sqlite(Arc::new(store))
+        }
+        Database::Postgres(pg) => {
+            Backend::Postgres(Arc::new(store::postgres::PgStore::open(&pg, clock).await?))
+        }
+    };
     backend
         .storage()
         .ensure_categories(default_categories())
@@ -362,10 +373,12 @@ impl Admin {
         }))
     }
 
-    /// Group-commit counters of this process's SQLite writer.
-    pub fn writer_stats(&self) -> WriterStats {
+    /// Group-commit counters of this process's SQLite writer (`None` on PostgreSQL, which
+    /// has no writer thread).
+    pub fn writer_stats(&self) -> Option<WriterStats> {
         match &self.backend {
-            Backend::Sqlite(s) => s.writer_stats(),
+            Backend::Sqlite(s) => Some(s.writer_stats()),
+            Backend::Postgres(_) => None,
         }
     }
 }

@@ -197,3 +197,41 @@ async fn migrate_locked(client: &mut deadpool_postgres::Client) -> Result<usize,
     }
     Ok(MIGRATIONS.len())
 }
+
+/// The pool's state on `/metrics`: open connections, idle ones, requests waiting for one.
+#[derive(Debug)]
+pub struct PoolCollector(pub Pool);
+
+impl prometheus_client::collector::Collector for PoolCollector {
+    fn encode(
+        &self,
+        mut encoder: prometheus_client::encoding::DescriptorEncoder,
+    ) -> Result<(), std::fmt::Error> {
+        use prometheus_client::encoding::EncodeMetric;
+        use prometheus_client::metrics::gauge::ConstGauge;
+        let status = self.0.status();
+        let gauges = [
+            (
+                "db_pool_size",
+                "Open database connections of this process",
+                status.size as i64,
+            ),
+            (
+                "db_pool_available",
+                "Idle database connections (negative: requests waiting)",
+                status.available as i64,
+            ),
+            (
+                "db_pool_waiting",
+                "Requests waiting for a database connection",
+                status.waiting as i64,
+            ),
+        ];
+        for (name, help, value) in gauges {
+            let gauge = ConstGauge::new(value);
+            let metric = encoder.encode_descriptor(name, help, None, gauge.metric_type())?;
+            gauge.encode(metric)?;
+        }
+        Ok(())
+    }
+}

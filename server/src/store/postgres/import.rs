@@ -10,7 +10,8 @@ use tokio_postgres::binary_copy::BinaryCopyInWriter;
 use tokio_postgres::types::{ToSql, Type};
 
 /// Columns filled from an identity sequence, moved past the copied values afterwards.
-const IDENTITY_COLUMNS: &[(&str, &str)] = &[("variant", "seq"), ("dev_sms", "seq")];
+const IDENTITY_COLUMNS: &[(&str, &str)] =
+    &[("category", "seq"), ("variant", "seq"), ("dev_sms", "seq")];
 
 /// Migrates the target, checks that it holds no data, and copies every table.
 pub async fn load(pool: &Pool, dumps: Vec<TableDump>) -> Result<TransferReport, StoreError> {

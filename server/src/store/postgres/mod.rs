@@ -1,7 +1,395 @@
 //! The PostgreSQL backend: several stateless server processes in front of one database.
 //!
-//! [`connect`] builds the pool (deadpool + tokio-postgres, TLS through rustls) and migrates
-//! the schema.
+//! It implements every capability trait of [`crate::store`] by running the shared rules
+//! ([`crate::store::rules`]) over [`PgTx`], its implementation of the rules' transaction
+//! contexts (one file per domain: [`oplog`], [`catalog`], [`sync`], [`identity`]), exactly as
+//! the SQLite backend does.
+//!
+//! * Connections: a deadpool pool of tokio-postgres clients per process ([`connect`]), TLS
+//!   through rustls; schema migrations at start ([`connect::migrate`]).
+//! * Transactions: a rule runs in `spawn_blocking` inside one transaction, blocking on the
+//!   client for each query (the rules are synchronous so that both backends share them); it
+//!   commits when the rule returns `Ok` and rolls back on `Err`. Writes run at READ COMMITTED;
+//!   reads in a `REPEATABLE READ READ ONLY` transaction (one snapshot: a page and the bucket's
+//!   head agree).
+//! * Locks: [`Transaction::lock`] is `pg_advisory_xact_lock(key.id())`, held to the end of the
+//!   transaction: two transactions running a rule on the same key are serialized, in this
+//!   process or another. Op ids come from the `op_sequence` row, updated in the writing
+//!   transaction: its row lock orders commits by op id (see [`crate::store::rules::oplog`]).
+//! * Errors: a lost or refused connection is [`StoreError::Unavailable`] (503 with the JSON
+//!   body; the pool reconnects by itself when the database is back); a deadlock or
+//!   serialization failure is [`StoreError::Overloaded`] (retry later); nothing is
+//!   half-written, the transaction rolls back.
+//! * Stored op JSON is `TEXT`, served byte for byte.
 
+mod catalog;
 pub mod connect;
+mod identity;
 pub mod import;
+mod oplog;
+mod sync;
+
+use crate::store::rules::{self, LockKey, Transaction};
+use crate::store::*;
+use connect::{PgOptions, pg_error, pool_error};
+use deadpool_postgres::Pool;
+use tokio_postgres::Row;
+use tokio_postgres::types::ToSql;
+use warung_core::protocol::{
+    CatalogOp, Category, DeviceRegistration, Intent, Merchant, MerchantAccount, MerchantKind,
+    MerchantProduct, MerchantProfile, MerchantVariant, PricesUpdate, ProductInput, ProductList,
+    RegisterDevice, VariantInput,
+};
+
+/// A query parameter.
+pub type Param<'a> = &'a (dyn ToSql + Sync);
+
+/// The rules' transaction contexts on one PostgreSQL transaction. Runs on a blocking thread:
+/// each query blocks on the runtime that drives the connection.
+pub struct PgTx<'t> {
+    tx: &'t deadpool_postgres::Transaction<'t>,
+    rt: tokio::runtime::Handle,
+}
+
+impl PgTx<'_> {
+    fn statement(&self, sql: &str) -> Result<tokio_postgres::Statement, StoreError> {
+        self.rt
+            .block_on(self.tx.prepare_cached(sql))
+            .map_err(pg_error)
+    }
+
+    /// Every row of a query.
+    pub fn query(&self, sql: &str, params: &[Param<'_>]) -> Result<Vec<Row>, StoreError> {
+        let stmt = self.statement(sql)?;
+        self.rt
+            .block_on(self.tx.query(&stmt, params))
+            .map_err(pg_error)
+    }
+
+    /// At most one row.
+    pub fn query_opt(&self, sql: &str, params: &[Param<'_>]) -> Result<Option<Row>, StoreError> {
+        let stmt = self.statement(sql)?;
+        self.rt
+            .block_on(self.tx.query_opt(&stmt, params))
+            .map_err(pg_error)
+    }
+
+    /// Exactly one row.
+    pub fn query_one(&self, sql: &str, params: &[Param<'_>]) -> Result<Row, StoreError> {
+        let stmt = self.statement(sql)?;
+        self.rt
+            .block_on(self.tx.query_one(&stmt, params))
+            .map_err(pg_error)
+    }
+
+    /// The number of rows changed.
+    pub fn execute(&self, sql: &str, params: &[Param<'_>]) -> Result<u64, StoreError> {
+        let stmt = self.statement(sql)?;
+        self.rt
+            .block_on(self.tx.execute(&stmt, params))
+            .map_err(pg_error)
+    }
+}
+
+impl Transaction for PgTx<'_> {
+    /// `pg_advisory_xact_lock`: held until this transaction commits or rolls back.
+    fn lock(&mut self, key: LockKey<'_>) -> Result<(), StoreError> {
+        self.execute("SELECT pg_advisory_xact_lock($1)", &[&key.id()])?;
+        Ok(())
+    }
+}
+
+/// An op id, count or cursor as PostgreSQL stores it (BIGINT; the rules keep them within
+/// `i64`).
+fn big(n: u64) -> i64 {
+    n.min(i64::MAX as u64) as i64
+}
+
+/// The PostgreSQL store. Cheap to share behind an `Arc`.
+pub struct PgStore {
+    pool: Pool,
+    clock: crate::clock::Clock,
+}
+
+#[derive(Clone, Copy)]
+enum Mode {
+    Write,
+    Read,
+}
+
+impl PgStore {
+    /// Builds the pool, migrates the schema (waiting for the database up to the connect
+    /// timeout) and returns the store.
+    pub async fn open(
+        options: &PgOptions,
+        clock: crate::clock::Clock,
+    ) -> Result<PgStore, StoreError> {
+        let pool = connect::pool(options)?;
+        connect::migrate(&pool).await?;
+        Ok(PgStore { pool, clock })
+    }
+
+    /// The pool's gauges as Prometheus metrics (`db_pool_size`, `db_pool_available`,
+    /// `db_pool_waiting`), read at each scrape.
+    pub fn metrics_collector(&self) -> Box<dyn prometheus_client::collector::Collector> {
+        Box::new(connect::PoolCollector(self.pool.clone()))
+    }
+
+    async fn run<T, F>(&self, mode: Mode, f: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut PgTx<'_>) -> Result<T, StoreError> + Send + 'static,
+    {
+        let mut client = self.pool.get().await.map_err(pool_error)?;
+        tokio::task::spawn_blocking(move || {
+            let rt = tokio::runtime::Handle::current();
+            let builder = client.build_transaction();
+            let builder = match mode {
+                Mode::Write => builder,
+                Mode::Read => builder
+                    .isolation_level(tokio_postgres::IsolationLevel::RepeatableRead)
+                    .read_only(true),
+            };
+            let tx = rt.block_on(builder.start()).map_err(pg_error)?;
+            let result = f(&mut PgTx {
+                tx: &tx,
+                rt: rt.clone(),
+            });
+            match result {
+                Ok(v) => {
+                    rt.block_on(tx.commit()).map_err(pg_error)?;
+                    Ok(v)
+                }
+                Err(e) => {
+                    let _ = rt.block_on(tx.rollback());
+                    Err(e)
+                }
+            }
+        })
+        .await
+        .map_err(|e| StoreError::Internal(format!("database task failed: {e}")))?
+    }
+
+    /// Runs `f` in one read-write transaction; commits on `Ok`.
+    async fn write<T, F>(&self, f: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut PgTx<'_>) -> Result<T, StoreError> + Send + 'static,
+    {
+        self.run(Mode::Write, f).await
+    }
+
+    /// Runs `f` in one read-only snapshot.
+    async fn read<T, F>(&self, f: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut PgTx<'_>) -> Result<T, StoreError> + Send + 'static,
+    {
+        self.run(Mode::Read, f).await
+    }
+}
+
+impl SyncStore for PgStore {
+    fn pull(
+        &self,
+        bucket: BucketKey,
+        after: u64,
+        client_horizon: u64,
+        limit: u32,
+    ) -> StoreFuture<'_, RawPage> {
+        let name = bucket.storage_name();
+        Box::pin(self.read(move |tx| rules::oplog::page(tx, &name, after, client_horizon, limit)))
+    }
+
+    fn register_device(
+        &self,
+        request: RegisterDevice,
+        token_hash: [u8; 32],
+    ) -> StoreFuture<'_, DeviceRegistration> {
+        let now = self.clock.now();
+        Box::pin(self.write(move |tx| rules::sync::register_device(tx, request, &token_hash, now)))
+    }
+
+    fn device_by_token(&self, token_hash: [u8; 32]) -> StoreFuture<'_, Option<AuthDevice>> {
+        Box::pin(self.read(move |tx| rules::sync::device_by_token(tx, &token_hash)))
+    }
+
+    fn apply_intents(
+        &self,
+        device_id: String,
+        batch: Vec<Intent>,
+    ) -> StoreFuture<'_, IntentBatchOutcome> {
+        let now = self.clock.now();
+        Box::pin(self.write(move |tx| rules::sync::apply_batch(tx, &device_id, batch, now)))
+    }
+}
+
+impl MerchantStore for PgStore {
+    fn merchant_by_key(&self, key_hash: [u8; 32]) -> StoreFuture<'_, Option<String>> {
+        Box::pin(self.read(move |tx| rules::catalog::merchant_by_key(tx, &key_hash)))
+    }
+
+    fn merchant(&self, merchant_id: String) -> StoreFuture<'_, Merchant> {
+        Box::pin(self.read(move |tx| rules::catalog::merchant(tx, &merchant_id)))
+    }
+
+    fn update_merchant(
+        &self,
+        merchant_id: String,
+        profile: MerchantProfile,
+    ) -> StoreFuture<'_, Merchant> {
+        Box::pin(self.write(move |tx| rules::catalog::update_merchant(tx, &merchant_id, profile)))
+    }
+
+    fn categories(&self) -> StoreFuture<'_, Vec<Category>> {
+        Box::pin(self.read(|tx| rules::catalog::categories(tx)))
+    }
+
+    fn list_products(
+        &self,
+        merchant_id: String,
+        after: Option<String>,
+        limit: u32,
+    ) -> StoreFuture<'_, ProductList> {
+        Box::pin(self.read(move |tx| {
+            rules::catalog::list_products(tx, &merchant_id, after.as_deref(), limit)
+        }))
+    }
+
+    fn product(&self, merchant_id: String, product_id: String) -> StoreFuture<'_, MerchantProduct> {
+        Box::pin(self.read(move |tx| rules::catalog::product(tx, &merchant_id, &product_id)))
+    }
+
+    fn create_product(
+        &self,
+        merchant_id: String,
+        input: ProductInput,
+    ) -> StoreFuture<'_, MerchantProduct> {
+        let now = self.clock.now();
+        Box::pin(self.write(move |tx| rules::catalog::create_product(tx, &merchant_id, input, now)))
+    }
+
+    fn update_product(
+        &self,
+        merchant_id: String,
+        product_id: String,
+        input: ProductInput,
+    ) -> StoreFuture<'_, MerchantProduct> {
+        let now = self.clock.now();
+        Box::pin(self.write(move |tx| {
+            rules::catalog::update_product(tx, &merchant_id, &product_id, input, now)
+        }))
+    }
+
+    fn delete_product(&self, merchant_id: String, product_id: String) -> StoreFuture<'_, ()> {
+        Box::pin(
+            self.write(move |tx| rules::catalog::delete_product(tx, &merchant_id, &product_id)),
+        )
+    }
+
+    fn create_variant(
+        &self,
+        merchant_id: String,
+        product_id: String,
+        input: VariantInput,
+    ) -> StoreFuture<'_, MerchantVariant> {
+        Box::pin(
+            self.write(move |tx| {
+                rules::catalog::create_variant(tx, &merchant_id, &product_id, input)
+            }),
+        )
+    }
+
+    fn update_variant(
+        &self,
+        merchant_id: String,
+        variant_id: String,
+        input: VariantInput,
+    ) -> StoreFuture<'_, MerchantVariant> {
+        Box::pin(
+            self.write(move |tx| {
+                rules::catalog::update_variant(tx, &merchant_id, &variant_id, input)
+            }),
+        )
+    }
+
+    fn delete_variant(&self, merchant_id: String, variant_id: String) -> StoreFuture<'_, ()> {
+        Box::pin(
+            self.write(move |tx| rules::catalog::delete_variant(tx, &merchant_id, &variant_id)),
+        )
+    }
+
+    fn set_stock(
+        &self,
+        merchant_id: String,
+        variant_id: String,
+        stock: u32,
+    ) -> StoreFuture<'_, MerchantVariant> {
+        Box::pin(
+            self.write(move |tx| rules::catalog::set_stock(tx, &merchant_id, &variant_id, stock)),
+        )
+    }
+
+    fn set_prices(
+        &self,
+        merchant_id: String,
+        variant_id: String,
+        update: PricesUpdate,
+    ) -> StoreFuture<'_, MerchantVariant> {
+        Box::pin(self.write(move |tx| {
+            rules::catalog::set_prices(tx, &merchant_id, &variant_id, update.prices)
+        }))
+    }
+}
+
+impl AdminStore for PgStore {
+    fn ping(&self) -> StoreFuture<'_, ()> {
+        Box::pin(self.read(|tx| {
+            tx.query_one("SELECT last FROM op_sequence WHERE id = 1", &[])?;
+            Ok(())
+        }))
+    }
+
+    fn create_merchant_account(
+        &self,
+        name: String,
+        kind: MerchantKind,
+        key_hash: [u8; 32],
+        key_prefix: String,
+    ) -> StoreFuture<'_, MerchantAccount> {
+        let now = self.clock.now();
+        Box::pin(self.write(move |tx| {
+            rules::catalog::create_merchant_account(tx, &name, kind, &key_hash, &key_prefix, now)
+        }))
+    }
+
+    fn list_merchant_accounts(&self) -> StoreFuture<'_, Vec<MerchantAccount>> {
+        Box::pin(self.read(|tx| rules::catalog::list_merchant_accounts(tx)))
+    }
+
+    fn rotate_key(
+        &self,
+        merchant_id: String,
+        key_hash: [u8; 32],
+        key_prefix: String,
+    ) -> StoreFuture<'_, MerchantAccount> {
+        Box::pin(
+            self.write(move |tx| {
+                rules::catalog::rotate_key(tx, &merchant_id, &key_hash, &key_prefix)
+            }),
+        )
+    }
+
+    fn seed(&self, ops: Vec<CatalogOp>) -> StoreFuture<'_, bool> {
+        let now = self.clock.now();
+        Box::pin(self.write(move |tx| rules::catalog::seed(tx, &ops, now)))
+    }
+
+    fn ensure_categories(&self, categories: Vec<Category>) -> StoreFuture<'_, ()> {
+        Box::pin(self.write(move |tx| rules::catalog::ensure_categories(tx, &categories)))
+    }
+
+    fn compact(&self, keep_ops: u64) -> StoreFuture<'_, CompactReport> {
+        Box::pin(self.write(move |tx| rules::oplog::compact(tx, keep_ops)))
+    }
+}
