@@ -105,11 +105,49 @@ pub fn snapshot(profile: &Profile) -> BTreeMap<String, String> {
 /// What planting an op can fail on: the database, or an op that is not a catalog op's shape.
 pub type PlantResult<T> = Result<T, Box<dyn std::error::Error + Send + Sync>>;
 
-/// The SQLite file of a server run with `--data-dir data_dir` (and no `--database-url`).
-pub fn server_database(data_dir: &Path) -> PathBuf {
-    warung_server::Config::new(data_dir)
-        .database_path()
-        .expect("the default database is SQLite")
+/// The database of a test server: its SQLite file, or its PostgreSQL schema when the test
+/// run uses PostgreSQL (`warung_server::testing::database_url_for`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ServerDb {
+    Sqlite(PathBuf),
+    Postgres(String),
+}
+
+/// The database of a test server run on `data_dir`.
+pub fn server_database(data_dir: &Path) -> ServerDb {
+    match warung_server::testing::database_url_for(data_dir) {
+        Some(url) => ServerDb::Postgres(url),
+        None => ServerDb::Sqlite(
+            warung_server::Config::new(data_dir)
+                .database_path()
+                .expect("the default database is SQLite"),
+        ),
+    }
+}
+
+/// Runs `f` with a PostgreSQL client on a runtime of its own (on a thread: callers may be
+/// inside another runtime).
+fn with_pg<T: Send + 'static>(
+    url: &str,
+    f: impl AsyncFnOnce(&mut tokio_postgres::Client) -> PlantResult<T> + Send + 'static,
+) -> PlantResult<T> {
+    let url = url.to_owned();
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?;
+        rt.block_on(async move {
+            let (mut client, connection) =
+                tokio_postgres::connect(&url, tokio_postgres::NoTls).await?;
+            let task = tokio::spawn(connection);
+            let out = f(&mut client).await;
+            drop(client);
+            let _ = task.await;
+            out
+        })
+    })
+    .join()
+    .map_err(|_| "the PostgreSQL thread panicked")?
 }
 
 /// Opens the server's database next to the running server (WAL): waits up to 10 s for its
@@ -127,22 +165,27 @@ fn open_server_db(db: &Path) -> PlantResult<rusqlite::Connection> {
 /// The catalog op the server serves now for an entity (`kind` as on the wire: `variant`,
 /// `product`, …), without its `op_id`: a starting point for a bad op. `None` if it has none.
 pub fn current_catalog_op(
-    db: &Path,
+    db: &ServerDb,
     kind: &str,
     id: &str,
 ) -> PlantResult<Option<serde_json::Value>> {
-    let conn = open_server_db(db)?;
-    let json: Option<String> = conn
-        .query_row(
-            "SELECT json FROM op_log WHERE bucket = 'catalog' AND kind = ?1 AND entity_id = ?2",
-            [kind, id],
-            |r| r.get(0),
-        )
-        .map(Some)
-        .or_else(|e| match e {
-            rusqlite::Error::QueryReturnedNoRows => Ok(None),
-            e => Err(e),
-        })?;
+    const SQL: &str =
+        "SELECT json FROM op_log WHERE bucket = 'catalog' AND kind = $1 AND entity_id = $2";
+    let json: Option<String> = match db {
+        ServerDb::Sqlite(path) => open_server_db(path)?
+            .query_row(&SQL.replace('$', "?"), [kind, id], |r| r.get(0))
+            .map(Some)
+            .or_else(|e| match e {
+                rusqlite::Error::QueryReturnedNoRows => Ok(None),
+                e => Err(e),
+            })?,
+        ServerDb::Postgres(url) => {
+            let (kind, id) = (kind.to_owned(), id.to_owned());
+            with_pg(url, async move |c| {
+                Ok(c.query_opt(SQL, &[&kind, &id]).await?.map(|r| r.get(0)))
+            })?
+        }
+    };
     let Some(json) = json else {
         return Ok(None);
     };
@@ -154,17 +197,18 @@ pub fn current_catalog_op(
 }
 
 /// Appends `op` (a catalog op's JSON without `op_id`: `{"op":"put","entity":{…}}` or
-/// `{"op":"remove","kind":…,"id":…}`) to the catalog bucket of the server whose SQLite
-/// database is `db`, exactly as the server's own publish does (`server/src/store/sqlite/
-/// oplog.rs`): the next op id from `op_sequence`, the entity's previous op in the bucket
-/// deleted, the op stored with its checksum, the bucket head moved — in one immediate
-/// transaction, so it is safe while the server runs. Returns the op id.
+/// `{"op":"remove","kind":…,"id":…}`) to the catalog bucket of the server whose database is
+/// `db`, exactly as the server's own publish does (`server/src/store/rules/oplog.rs`): the
+/// next op id from `op_sequence`, the entity's previous op in the bucket deleted, the op
+/// stored with its checksum, the bucket head moved — in one transaction (SQLite: immediate;
+/// PostgreSQL: the `op_sequence` row lock orders it with the server's own), so it is safe
+/// while the server runs. Returns the op id.
 ///
 /// Only the op log changes, not the server's own catalog tables: this is how tests simulate
 /// an op from an older server or a bug (a price the server now refuses with 422, a field that
 /// does not parse), which no API call can produce. The op is not checked beyond the fields
 /// that key it (`op` and the entity's `type` and `id`/`code`, or `kind` and `id`).
-pub fn plant_catalog_op(db: &Path, op: &serde_json::Value) -> PlantResult<u64> {
+pub fn plant_catalog_op(db: &ServerDb, op: &serde_json::Value) -> PlantResult<u64> {
     let fields = op.as_object().ok_or("the op must be a JSON object")?;
     if fields.contains_key("op_id") {
         return Err("the op must come without op_id (the server's sequence gives it)".into());
@@ -195,18 +239,57 @@ pub fn plant_catalog_op(db: &Path, op: &serde_json::Value) -> PlantResult<u64> {
     let rest = serde_json::to_string(op)?;
     let rest = &rest[1..rest.len() - 1];
 
-    let mut conn = open_server_db(db)?;
+    let path = match db {
+        ServerDb::Sqlite(path) => path,
+        ServerDb::Postgres(url) => {
+            let rest = rest.to_owned();
+            return with_pg(url, async move |c| {
+                let tx = c.transaction().await?;
+                let op_id: i64 = tx
+                    .query_one(
+                        "UPDATE op_sequence SET last = last + 1 WHERE id = 1 RETURNING last",
+                        &[],
+                    )
+                    .await?
+                    .get(0);
+                let json = with_op_id(op_id, &rest);
+                tx.execute(
+                    "DELETE FROM op_log WHERE bucket = 'catalog' AND kind = $1 AND entity_id = $2",
+                    &[&kind, &entity_id],
+                )
+                .await?;
+                tx.execute(
+                    "INSERT INTO op_log (op_id, bucket, kind, entity_id, tombstone, json, checksum)
+                     VALUES ($1, 'catalog', $2, $3, $4, $5, $6)",
+                    &[
+                        &op_id,
+                        &kind,
+                        &entity_id,
+                        &tombstone,
+                        &json,
+                        &i64::from(warung_core::protocol::op_checksum(json.as_bytes())),
+                    ],
+                )
+                .await?;
+                tx.execute(
+                    "INSERT INTO bucket (name, head) VALUES ('catalog', $1)
+                     ON CONFLICT (name) DO UPDATE SET head = excluded.head",
+                    &[&op_id],
+                )
+                .await?;
+                tx.commit().await?;
+                Ok(op_id as u64)
+            });
+        }
+    };
+    let mut conn = open_server_db(path)?;
     let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
     let op_id: i64 = tx.query_row(
         "UPDATE op_sequence SET last = last + 1 WHERE id = 1 RETURNING last",
         [],
         |r| r.get(0),
     )?;
-    let json = if rest.is_empty() {
-        format!("{{\"op_id\":{op_id}}}")
-    } else {
-        format!("{{\"op_id\":{op_id},{rest}}}")
-    };
+    let json = with_op_id(op_id, rest);
     tx.execute(
         "DELETE FROM op_log WHERE bucket = 'catalog' AND kind = ?1 AND entity_id = ?2",
         rusqlite::params![kind, entity_id],
@@ -232,10 +315,19 @@ pub fn plant_catalog_op(db: &Path, op: &serde_json::Value) -> PlantResult<u64> {
     Ok(op_id as u64)
 }
 
+/// The op's stored text: `op_id` first, then the rest of the object as given.
+fn with_op_id(op_id: i64, rest: &str) -> String {
+    if rest.is_empty() {
+        format!("{{\"op_id\":{op_id}}}")
+    } else {
+        format!("{{\"op_id\":{op_id},{rest}}}")
+    }
+}
+
 /// Plants a PUT of variant `variant_id` as the server serves it now, with its first price's
 /// amount text replaced by `amount` (e.g. `"9223372036854775808"`, past what a phone can
 /// store). Returns the op id.
-pub fn plant_variant_price(db: &Path, variant_id: &str, amount: &str) -> PlantResult<u64> {
+pub fn plant_variant_price(db: &ServerDb, variant_id: &str, amount: &str) -> PlantResult<u64> {
     let mut op = current_catalog_op(db, "variant", variant_id)?
         .ok_or_else(|| format!("the catalog has no op of variant {variant_id}"))?;
     let slot = op

@@ -5,10 +5,12 @@
 //!     plant-op DATA_DIR_OR_DB OP_JSON                     # a catalog op without op_id
 //!     plant-op DATA_DIR_OR_DB --variant-price ID AMOUNT   # the variant as served, one amount changed
 //!
-//! A directory is a server's `--data-dir` (its default `warung.db`); a file is the database.
+//! A directory is a server's `--data-dir` (its default `warung.db`, or its PostgreSQL schema
+//! when `WARUNG_TEST_DATABASE_URL` is set); a file is the SQLite database.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::ExitCode;
+use warung_e2e::ServerDb;
 
 const USAGE: &str = "usage: plant-op DATA_DIR_OR_DB OP_JSON\n       plant-op DATA_DIR_OR_DB --variant-price VARIANT_ID AMOUNT";
 
@@ -38,11 +40,11 @@ fn main() -> ExitCode {
     }
 }
 
-fn database(target: &str) -> PathBuf {
+fn database(target: &str) -> ServerDb {
     let path = Path::new(target);
     if path.is_dir() {
         warung_e2e::server_database(path)
     } else {
-        path.to_path_buf()
+        ServerDb::Sqlite(path.to_path_buf())
     }
 }
