@@ -118,12 +118,21 @@ fn tls_config(ca_file: Option<&Path>) -> Result<rustls::ClientConfig, StoreError
 }
 
 /// Maps a driver error: a lost or refused connection is `Unavailable` (503, retried by
-/// clients), anything else is `Internal`.
+/// clients); a deadlock or serialization failure `Overloaded` (503: the transaction rolled
+/// back, retry later); anything else `Internal`.
 pub fn pg_error(e: tokio_postgres::Error) -> StoreError {
-    if e.is_closed() || e.code().is_none() {
-        StoreError::Unavailable(format!("database: {e}"))
-    } else {
-        StoreError::Internal(format!("database: {e}"))
+    use tokio_postgres::error::SqlState;
+    match e.code() {
+        _ if e.is_closed() => StoreError::Unavailable(format!("database: {e}")),
+        None => StoreError::Unavailable(format!("database: {e}")),
+        Some(c) if *c == SqlState::T_R_DEADLOCK_DETECTED || *c == SqlState::T_R_SERIALIZATION_FAILURE => {
+            StoreError::Overloaded
+        }
+        Some(c) if c.code().starts_with("08") || c.code().starts_with("57P") => {
+            // connection exceptions, admin shutdown / cannot connect now
+            StoreError::Unavailable(format!("database: {e}"))
+        }
+        Some(_) => StoreError::Internal(format!("database: {e}")),
     }
 }
 
@@ -135,12 +144,17 @@ pub fn pool_error(e: deadpool_postgres::PoolError) -> StoreError {
 /// Applies the pending migrations; returns the schema version. Refuses a database whose
 /// schema is newer than this server.
 pub async fn migrate(pool: &Pool) -> Result<usize, StoreError> {
+    migrate_with(pool, MIGRATIONS).await
+}
+
+/// [`migrate`] with a given list (tests: a failing migration leaves the schema as it was).
+pub async fn migrate_with(pool: &Pool, migrations: &[(&str, &str)]) -> Result<usize, StoreError> {
     let mut client = pool.get().await.map_err(pool_error)?;
     client
         .execute("SELECT pg_advisory_lock($1)", &[&MIGRATION_LOCK])
         .await
         .map_err(pg_error)?;
-    let result = migrate_locked(&mut client).await;
+    let result = migrate_locked(&mut client, migrations).await;
     // Unlock even after a failure; a lost connection releases it anyway.
     let _ = client
         .execute("SELECT pg_advisory_unlock($1)", &[&MIGRATION_LOCK])
@@ -148,7 +162,10 @@ pub async fn migrate(pool: &Pool) -> Result<usize, StoreError> {
     result
 }
 
-async fn migrate_locked(client: &mut deadpool_postgres::Client) -> Result<usize, StoreError> {
+async fn migrate_locked(
+    client: &mut deadpool_postgres::Client,
+    migrations: &[(&str, &str)],
+) -> Result<usize, StoreError> {
     let exists: bool = client
         .query_one("SELECT to_regclass('schema_migration') IS NOT NULL", &[])
         .await
@@ -175,13 +192,13 @@ async fn migrate_locked(client: &mut deadpool_postgres::Client) -> Result<usize,
         .map_err(pg_error)?
         .get(0);
     let current = current.max(0) as usize;
-    if current > MIGRATIONS.len() {
+    if current > migrations.len() {
         return Err(StoreError::Unavailable(format!(
             "the database schema (version {current}) is newer than this server ({})",
-            MIGRATIONS.len()
+            migrations.len()
         )));
     }
-    for (i, (name, sql)) in MIGRATIONS.iter().enumerate().skip(current) {
+    for (i, (name, sql)) in migrations.iter().enumerate().skip(current) {
         let tx = client.transaction().await.map_err(pg_error)?;
         tx.batch_execute(sql).await.map_err(|e| {
             StoreError::Unavailable(format!("migration {name} failed (nothing applied): {e}"))
@@ -195,7 +212,7 @@ async fn migrate_locked(client: &mut deadpool_postgres::Client) -> Result<usize,
         tx.commit().await.map_err(pg_error)?;
         tracing::info!(version = i + 1, name, "applied migration");
     }
-    Ok(MIGRATIONS.len())
+    Ok(migrations.len())
 }
 
 /// The pool's state on `/metrics`: open connections, idle ones, requests waiting for one.
