@@ -1526,9 +1526,22 @@ async fn totp_reset_needs_the_pin_and_a_step_up_then_enrols_again() {
 #[tokio::test]
 async fn the_dev_clock_route_moves_time_only_when_enabled_and_only_for_the_dev_token() {
     let body = json!({"advance_s": 31});
-    // Off by default: as if the route did not exist.
+    // Off by default: as if the route did not exist (to the dev token holder; anyone else is
+    // refused first, and without a dev token nothing dev exists).
     let s = spawn().await;
     s.call("POST", "/v1/dev/clock", Some(DEV_TOKEN), Some(body.clone()))
+        .await
+        .expect(404, "not_found");
+    s.call("POST", "/v1/dev/clock", None, Some(body.clone()))
+        .await
+        .expect(401, "unauthorized");
+    s.server.shutdown().await;
+    let s = spawn_with(|c| {
+        c.sms.dev_token = None;
+        c.dev_clock = true;
+    })
+    .await;
+    s.call("POST", "/v1/dev/clock", None, Some(body.clone()))
         .await
         .expect(404, "not_found");
     s.server.shutdown().await;

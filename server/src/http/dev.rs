@@ -1,6 +1,6 @@
 //! Development routes that move the server's state for test suites driving a server process:
-//! the clock. Each answers 404 unless enabled at start (`--dev-clock`) with a dev token, and
-//! only to that token.
+//! the clock. Each exists only for the dev token (`--dev-token`: 401 to anyone else) and only
+//! when enabled at start (`--dev-clock`; 404 otherwise).
 
 use super::AppState;
 use super::extract::ApiJson;
@@ -39,7 +39,7 @@ pub struct DevClock {
     responses(
         (status = 200, description = "The server's time now", body = DevClock),
         (status = 401, description = "Wrong or missing dev token (`unauthorized`)", body = ApiError),
-        (status = 404, description = "Not enabled (`not_found`)", body = ApiError),
+        (status = 404, description = "No dev token configured, or `--dev-clock` not given (`not_found`)", body = ApiError),
         (status = 422, description = "`advance_s` out of range (`invalid_data`)", body = ApiError),
     ))]
 pub async fn advance_clock(

@@ -161,10 +161,11 @@ pub async fn dev_outbox(
     }))
 }
 
-/// A development route answers only when `enabled` and a dev token is configured (404
-/// otherwise, as if it did not exist), and only to that token (401).
+/// A development route exists only for the dev token: without a configured dev token it is
+/// 404 (as if it did not exist), to anyone else 401, and to the token holder 404 again when
+/// the route is not `enabled` (`--dev-clock`, the dev gateway).
 pub fn require_dev_token(state: &AppState, parts: &Parts, enabled: bool) -> Result<(), ApiFailure> {
-    let Some(token) = state.sms_config.dev_token.as_deref().filter(|_| enabled) else {
+    let Some(token) = state.sms_config.dev_token.as_deref() else {
         return Err(ApiFailure::for_status(StatusCode::NOT_FOUND));
     };
     let given = bearer(parts).unwrap_or("");
@@ -175,6 +176,9 @@ pub fn require_dev_token(state: &AppState, parts: &Parts, enabled: bool) -> Resu
         return Err(ApiFailure::unauthorized(
             "send Authorization: Bearer <dev token>",
         ));
+    }
+    if !enabled {
+        return Err(ApiFailure::for_status(StatusCode::NOT_FOUND));
     }
     Ok(())
 }
