@@ -125,7 +125,10 @@ pub fn pg_error(e: tokio_postgres::Error) -> StoreError {
     match e.code() {
         _ if e.is_closed() => StoreError::Unavailable(format!("database: {e}")),
         None => StoreError::Unavailable(format!("database: {e}")),
-        Some(c) if *c == SqlState::T_R_DEADLOCK_DETECTED || *c == SqlState::T_R_SERIALIZATION_FAILURE => {
+        Some(c)
+            if *c == SqlState::T_R_DEADLOCK_DETECTED
+                || *c == SqlState::T_R_SERIALIZATION_FAILURE =>
+        {
             StoreError::Overloaded
         }
         Some(c) if c.code().starts_with("08") || c.code().starts_with("57P") => {
