@@ -55,5 +55,12 @@ pub fn database_url_for(data_dir: &std::path::Path) -> Option<String> {
     .join()
     .expect("creating the test schema");
     let sep = if url.contains('?') { '&' } else { '?' };
-    Some(format!("{url}{sep}options=-csearch_path%3D{schema}"))
+    // Plain TCP on loopback unless the URL asks otherwise: the test cluster also speaks TLS
+    // with a private CA, which only the TLS test trusts (with `sslmode=require`).
+    let tls = if url.contains("sslmode=") {
+        ""
+    } else {
+        "&sslmode=disable"
+    };
+    Some(format!("{url}{sep}options=-csearch_path%3D{schema}{tls}"))
 }

@@ -1,7 +1,8 @@
 //! What only the PostgreSQL backend has to prove (the rest of the server suite runs on it as
 //! well, through `tests/run`'s postgres suite): a failing migration leaves the schema as it
 //! was, and a database that goes away gives 503s with the JSON error body and a failing
-//! `/readyz`, then the server recovers by itself when it is back.
+//! `/readyz`, then the server recovers by itself when it is back; TLS to the database goes
+//! through rustls and checks the certificate.
 //!
 //! These tests need `WARUNG_TEST_DATABASE_URL` (tests/run sets it for its postgres suite); in
 //! a SQLite run they say so and pass without testing anything.
@@ -194,4 +195,44 @@ async fn a_database_that_goes_away_gives_503_and_the_server_recovers_by_itself()
 fn host_port(url: &str) -> String {
     let after_at = url.split_once('@').map_or(url, |(_, r)| r);
     after_at.split('/').next().unwrap().to_owned()
+}
+
+#[tokio::test]
+async fn tls_to_the_database_goes_through_rustls_and_checks_the_certificate() {
+    let dir = tempfile::tempdir().unwrap();
+    let Some(url) = postgres_url(dir.path()) else {
+        return;
+    };
+    let Ok(ca) = std::env::var("WARUNG_TEST_DATABASE_CA") else {
+        eprintln!("skipped: the test cluster has no TLS (WARUNG_TEST_DATABASE_CA unset)");
+        return;
+    };
+    let url = url.replace("sslmode=disable", "sslmode=require");
+    // Trusting the cluster's CA: the connection is encrypted.
+    let mut options = PgOptions::new(&url);
+    options.ca_file = Some(ca.clone().into());
+    let trusted = pool(&options).unwrap();
+    let client = trusted.get().await.unwrap();
+    let ssl: bool = client
+        .query_one(
+            "SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()",
+            &[],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert!(ssl, "sslmode=require gave a plain connection");
+    drop(client);
+    // The webpki roots alone do not trust a private CA: refused, not downgraded.
+    let untrusted = pool(&PgOptions::new(&url)).unwrap();
+    let err = untrusted.get().await.unwrap_err().to_string();
+    assert!(err.contains("TLS") || err.contains("certificate"), "{err}");
+    // A whole server on it.
+    let s = spawn_with(|c| {
+        c.database_url = Some(url.clone());
+        c.database_ca = Some(ca.clone().into());
+    })
+    .await;
+    assert_eq!(s.get("/readyz", None).await.status, 200);
+    s.server.shutdown().await;
 }
