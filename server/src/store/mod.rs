@@ -25,12 +25,16 @@
 //! contexts ([`rules::OtpTx`], [`rules::OpLogTx`], …) that each backend implements with its own
 //! queries. What must be atomic is written next to each rule, with how each backend gets it:
 //! the one locking primitive [`rules::Transaction::lock`], a conditional write, or a row lock.
-//! The SQLite backend lives in [`sqlite`]: one writer thread doing group commit, a small pool
-//! of read connections; nothing outside it names a SQLite type.
+//! **Operations live once** too: [`backend`] implements every capability trait for any
+//! [`Backend`] (how a backend runs one rule in one transaction), so a backend is only its
+//! transaction runner and its contexts' queries. The SQLite backend lives in [`sqlite`] (one
+//! writer thread doing group commit, a small pool of read connections; nothing outside it
+//! names a SQLite type), the PostgreSQL one in [`postgres`] (a pool, advisory locks).
 //!
 //! Authentication secrets reach the store only as SHA-256 hashes ([`crate::auth`]); times
 //! reach it as values read from the server's one clock ([`crate::clock`]).
 
+pub mod backend;
 pub mod catalog;
 pub mod identity;
 pub mod postgres;
@@ -39,6 +43,7 @@ pub mod sqlite;
 pub mod sync;
 pub mod transfer;
 
+pub use backend::{AllTx, Backend};
 pub use catalog::{AdminStore, CompactReport, MerchantStore};
 pub use identity::IdentityStore;
 pub use sync::{AuthDevice, BucketKey, IntentBatchOutcome, RawPage, SyncStore};

@@ -21,7 +21,8 @@
 //!
 //! [`Transaction::lock`]: crate::store::rules::Transaction::lock
 
-use super::{PgStore, PgTx, big};
+use super::{PgTx, big};
+use crate::store::StoreError;
 use crate::store::identity::*;
 use crate::store::rules::binding::{BindingRow, BindingRowState, TokenBinding, UserDeviceRow};
 use crate::store::rules::otp::{Challenge, OtpScope};
@@ -29,11 +30,9 @@ use crate::store::rules::pin::PinRow;
 use crate::store::rules::session::{AccountFacts, TokenKind, TokenRow};
 use crate::store::rules::sms::DevSmsRow;
 use crate::store::rules::totp::TotpRow;
-use crate::store::rules::{self, BindingTx, GrantTx, OtpTx, PinTx, SessionTx, SmsTx, TotpTx};
-use crate::store::{StoreError, StoreFuture};
+use crate::store::rules::{BindingTx, GrantTx, OtpTx, PinTx, SessionTx, SmsTx, TotpTx};
 use tokio_postgres::Row;
 use tokio_postgres::types::FromSql;
-use warung_core::protocol::{BindingStatus, DeviceSummary};
 
 /// A stored enum text the schema's CHECK allows but this code does not know.
 fn unknown(what: &str, value: &str) -> StoreError {
@@ -704,157 +703,5 @@ impl SmsTx for PgTx<'_> {
             )?,
         };
         rows.iter().map(dev_sms_row).collect()
-    }
-}
-
-impl OtpStore for PgStore {
-    fn otp_create(&self, otp: NewOtp) -> StoreFuture<'_, OtpCreated> {
-        Box::pin(self.write(move |tx| rules::otp::create(tx, &otp)))
-    }
-
-    fn otp_discard(&self, challenge_id: String) -> StoreFuture<'_, ()> {
-        Box::pin(self.write(move |tx| rules::otp::discard(tx, &challenge_id)))
-    }
-
-    fn otp_verify(&self, attempt: OtpAttempt) -> StoreFuture<'_, OtpOutcome> {
-        Box::pin(self.write(move |tx| rules::otp::verify(tx, &attempt)))
-    }
-
-    fn step_up_valid(
-        &self,
-        user_id: String,
-        challenge_id: String,
-        tx_digest: String,
-        now: i64,
-    ) -> StoreFuture<'_, bool> {
-        Box::pin(self.read(move |tx| {
-            rules::otp::step_up_valid(tx, &user_id, &challenge_id, &tx_digest, now)
-        }))
-    }
-}
-
-impl SessionStore for PgStore {
-    fn session_by_access(&self, hash: [u8; 32], now: i64) -> StoreFuture<'_, AccessOutcome> {
-        Box::pin(self.read(move |tx| rules::session::access(tx, &hash, now)))
-    }
-
-    fn session_refresh(
-        &self,
-        hash: [u8; 32],
-        next: NewSession,
-        now: i64,
-    ) -> StoreFuture<'_, RefreshOutcome> {
-        Box::pin(self.write(move |tx| rules::session::refresh(tx, &hash, next, now)))
-    }
-
-    fn session_revoke(&self, family_id: String, reason: String, now: i64) -> StoreFuture<'_, ()> {
-        Box::pin(self.write(move |tx| rules::session::revoke(tx, &family_id, &reason, now)))
-    }
-
-    fn account(&self, user_id: String, device_id: String) -> StoreFuture<'_, AccountRow> {
-        let now = self.clock.unix();
-        Box::pin(self.read(move |tx| rules::session::account(tx, &user_id, &device_id, now)))
-    }
-}
-
-impl BindingStore for PgStore {
-    fn binding_start(&self, binding: NewBinding) -> StoreFuture<'_, ()> {
-        Box::pin(self.write(move |tx| rules::binding::start(tx, &binding)))
-    }
-
-    fn binding_status(
-        &self,
-        user_id: String,
-        binding_id: String,
-        now: i64,
-    ) -> StoreFuture<'_, BindingStatus> {
-        Box::pin(self.read(move |tx| rules::binding::status(tx, &user_id, &binding_id, now)))
-    }
-
-    fn device_key(&self, user_id: String, device_id: String) -> StoreFuture<'_, Option<Vec<u8>>> {
-        Box::pin(self.read(move |tx| rules::binding::device_key(tx, &user_id, &device_id)))
-    }
-
-    fn use_nonce(
-        &self,
-        device_id: String,
-        nonce: String,
-        now: i64,
-        keep_s: i64,
-    ) -> StoreFuture<'_, bool> {
-        Box::pin(
-            self.write(move |tx| rules::binding::use_nonce(tx, &device_id, &nonce, now, keep_s)),
-        )
-    }
-
-    fn devices(&self, user_id: String, current: String) -> StoreFuture<'_, Vec<DeviceSummary>> {
-        Box::pin(self.read(move |tx| rules::binding::devices(tx, &user_id, &current)))
-    }
-
-    fn revoke_device(&self, user_id: String, device_id: String, now: i64) -> StoreFuture<'_, ()> {
-        Box::pin(self.write(move |tx| rules::binding::revoke_device(tx, &user_id, &device_id, now)))
-    }
-}
-
-impl PinStore for PgStore {
-    fn pin_state(&self, user_id: String) -> StoreFuture<'_, PinState> {
-        Box::pin(self.read(move |tx| rules::pin::state(tx, &user_id)))
-    }
-
-    fn pin_record(
-        &self,
-        user_id: String,
-        correct: bool,
-        now: i64,
-        max_failures: u32,
-        lock_s: i64,
-    ) -> StoreFuture<'_, PinAttempt> {
-        Box::pin(
-            self.write(move |tx| {
-                rules::pin::record(tx, &user_id, correct, now, max_failures, lock_s)
-            }),
-        )
-    }
-
-    fn pin_update(&self, update: PinUpdate) -> StoreFuture<'_, PinUpdated> {
-        Box::pin(self.write(move |tx| rules::pin::update(tx, &update)))
-    }
-}
-
-impl TotpStore for PgStore {
-    fn totp_enroll(&self, user_id: String, secret: Vec<u8>) -> StoreFuture<'_, bool> {
-        Box::pin(self.write(move |tx| rules::totp::enroll(tx, &user_id, &secret)))
-    }
-
-    fn totp_secret(&self, user_id: String) -> StoreFuture<'_, Option<Vec<u8>>> {
-        Box::pin(self.read(move |tx| rules::totp::secret(tx, &user_id)))
-    }
-
-    fn totp_record(&self, attempt: TotpAttempt) -> StoreFuture<'_, TotpOutcome> {
-        Box::pin(self.write(move |tx| rules::totp::record(tx, &attempt)))
-    }
-
-    fn totp_reset(&self, reset: TotpReset) -> StoreFuture<'_, TotpResetOutcome> {
-        Box::pin(self.write(move |tx| rules::totp::reset(tx, &reset)))
-    }
-}
-
-impl SmsStore for PgStore {
-    fn inbound_sms(&self, message: InboundMessage) -> StoreFuture<'_, InboundOutcome> {
-        Box::pin(self.write(move |tx| rules::sms::inbound(tx, &message)))
-    }
-
-    fn dev_sms_insert(
-        &self,
-        to: String,
-        sender: String,
-        text: String,
-        now: i64,
-    ) -> StoreFuture<'_, String> {
-        Box::pin(self.write(move |tx| rules::sms::dev_sms_insert(tx, to, sender, text, now)))
-    }
-
-    fn dev_sms_list(&self, to: Option<String>, limit: u32) -> StoreFuture<'_, Vec<DevSms>> {
-        Box::pin(self.read(move |tx| rules::sms::dev_sms_list(tx, to.as_deref(), limit)))
     }
 }

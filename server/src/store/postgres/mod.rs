@@ -1,7 +1,8 @@
 //! The PostgreSQL backend: several stateless server processes in front of one database.
 //!
-//! It implements every capability trait of [`crate::store`] by running the shared rules
-//! ([`crate::store::rules`]) over [`PgTx`], its implementation of the rules' transaction
+//! It implements [`Backend`] — how a rule runs in a transaction here — so every capability
+//! trait of [`crate::store`] comes from [`crate::store::backend`], and the shared rules
+//! ([`crate::store::rules`]) run over [`PgTx`], its implementation of the rules' transaction
 //! contexts (one file per domain: [`oplog`], [`catalog`], [`sync`], [`identity`]), exactly as
 //! the SQLite backend does.
 //!
@@ -29,17 +30,13 @@ pub mod import;
 mod oplog;
 mod sync;
 
-use crate::store::rules::{self, LockKey, Transaction};
+use crate::store::rules::{LockKey, Transaction};
 use crate::store::*;
 use connect::{PgOptions, pg_error, pool_error};
 use deadpool_postgres::Pool;
+use std::future::Future;
 use tokio_postgres::Row;
 use tokio_postgres::types::ToSql;
-use warung_core::protocol::{
-    CatalogOp, Category, DeviceRegistration, Intent, Merchant, MerchantAccount, MerchantKind,
-    MerchantProduct, MerchantProfile, MerchantVariant, PricesUpdate, ProductInput, ProductList,
-    RegisterDevice, VariantInput,
-};
 
 /// A query parameter.
 pub type Param<'a> = &'a (dyn ToSql + Sync);
@@ -169,227 +166,37 @@ impl PgStore {
         .await
         .map_err(|e| StoreError::Internal(format!("database task failed: {e}")))?
     }
+}
 
-    /// Runs `f` in one read-write transaction; commits on `Ok`.
-    async fn write<T, F>(&self, f: F) -> Result<T, StoreError>
+impl Backend for PgStore {
+    type Tx<'t> = PgTx<'t>;
+
+    fn clock(&self) -> &crate::clock::Clock {
+        &self.clock
+    }
+
+    /// One read-write transaction (READ COMMITTED); commits on `Ok`.
+    fn write<T, F>(&self, f: F) -> impl Future<Output = Result<T, StoreError>> + Send + '_
     where
         T: Send + 'static,
         F: FnOnce(&mut PgTx<'_>) -> Result<T, StoreError> + Send + 'static,
     {
-        self.run(Mode::Write, f).await
+        self.run(Mode::Write, f)
     }
 
-    /// Runs `f` in one read-only snapshot.
-    async fn read<T, F>(&self, f: F) -> Result<T, StoreError>
+    /// One read-only snapshot (REPEATABLE READ READ ONLY).
+    fn read<T, F>(&self, f: F) -> impl Future<Output = Result<T, StoreError>> + Send + '_
     where
         T: Send + 'static,
         F: FnOnce(&mut PgTx<'_>) -> Result<T, StoreError> + Send + 'static,
     {
-        self.run(Mode::Read, f).await
-    }
-}
-
-impl SyncStore for PgStore {
-    fn pull(
-        &self,
-        bucket: BucketKey,
-        after: u64,
-        client_horizon: u64,
-        limit: u32,
-    ) -> StoreFuture<'_, RawPage> {
-        let name = bucket.storage_name();
-        Box::pin(self.read(move |tx| rules::oplog::page(tx, &name, after, client_horizon, limit)))
+        self.run(Mode::Read, f)
     }
 
-    fn register_device(
-        &self,
-        request: RegisterDevice,
-        token_hash: [u8; 32],
-    ) -> StoreFuture<'_, DeviceRegistration> {
-        let now = self.clock.now();
-        Box::pin(self.write(move |tx| rules::sync::register_device(tx, request, &token_hash, now)))
-    }
-
-    fn device_by_token(&self, token_hash: [u8; 32]) -> StoreFuture<'_, Option<AuthDevice>> {
-        Box::pin(self.read(move |tx| rules::sync::device_by_token(tx, &token_hash)))
-    }
-
-    fn apply_intents(
-        &self,
-        device_id: String,
-        batch: Vec<Intent>,
-    ) -> StoreFuture<'_, IntentBatchOutcome> {
-        let now = self.clock.now();
-        Box::pin(self.write(move |tx| rules::sync::apply_batch(tx, &device_id, batch, now)))
-    }
-}
-
-impl MerchantStore for PgStore {
-    fn merchant_by_key(&self, key_hash: [u8; 32]) -> StoreFuture<'_, Option<String>> {
-        Box::pin(self.read(move |tx| rules::catalog::merchant_by_key(tx, &key_hash)))
-    }
-
-    fn merchant(&self, merchant_id: String) -> StoreFuture<'_, Merchant> {
-        Box::pin(self.read(move |tx| rules::catalog::merchant(tx, &merchant_id)))
-    }
-
-    fn update_merchant(
-        &self,
-        merchant_id: String,
-        profile: MerchantProfile,
-    ) -> StoreFuture<'_, Merchant> {
-        Box::pin(self.write(move |tx| rules::catalog::update_merchant(tx, &merchant_id, profile)))
-    }
-
-    fn categories(&self) -> StoreFuture<'_, Vec<Category>> {
-        Box::pin(self.read(|tx| rules::catalog::categories(tx)))
-    }
-
-    fn list_products(
-        &self,
-        merchant_id: String,
-        after: Option<String>,
-        limit: u32,
-    ) -> StoreFuture<'_, ProductList> {
-        Box::pin(self.read(move |tx| {
-            rules::catalog::list_products(tx, &merchant_id, after.as_deref(), limit)
-        }))
-    }
-
-    fn product(&self, merchant_id: String, product_id: String) -> StoreFuture<'_, MerchantProduct> {
-        Box::pin(self.read(move |tx| rules::catalog::product(tx, &merchant_id, &product_id)))
-    }
-
-    fn create_product(
-        &self,
-        merchant_id: String,
-        input: ProductInput,
-    ) -> StoreFuture<'_, MerchantProduct> {
-        let now = self.clock.now();
-        Box::pin(self.write(move |tx| rules::catalog::create_product(tx, &merchant_id, input, now)))
-    }
-
-    fn update_product(
-        &self,
-        merchant_id: String,
-        product_id: String,
-        input: ProductInput,
-    ) -> StoreFuture<'_, MerchantProduct> {
-        let now = self.clock.now();
-        Box::pin(self.write(move |tx| {
-            rules::catalog::update_product(tx, &merchant_id, &product_id, input, now)
-        }))
-    }
-
-    fn delete_product(&self, merchant_id: String, product_id: String) -> StoreFuture<'_, ()> {
-        Box::pin(
-            self.write(move |tx| rules::catalog::delete_product(tx, &merchant_id, &product_id)),
-        )
-    }
-
-    fn create_variant(
-        &self,
-        merchant_id: String,
-        product_id: String,
-        input: VariantInput,
-    ) -> StoreFuture<'_, MerchantVariant> {
-        Box::pin(
-            self.write(move |tx| {
-                rules::catalog::create_variant(tx, &merchant_id, &product_id, input)
-            }),
-        )
-    }
-
-    fn update_variant(
-        &self,
-        merchant_id: String,
-        variant_id: String,
-        input: VariantInput,
-    ) -> StoreFuture<'_, MerchantVariant> {
-        Box::pin(
-            self.write(move |tx| {
-                rules::catalog::update_variant(tx, &merchant_id, &variant_id, input)
-            }),
-        )
-    }
-
-    fn delete_variant(&self, merchant_id: String, variant_id: String) -> StoreFuture<'_, ()> {
-        Box::pin(
-            self.write(move |tx| rules::catalog::delete_variant(tx, &merchant_id, &variant_id)),
-        )
-    }
-
-    fn set_stock(
-        &self,
-        merchant_id: String,
-        variant_id: String,
-        stock: u32,
-    ) -> StoreFuture<'_, MerchantVariant> {
-        Box::pin(
-            self.write(move |tx| rules::catalog::set_stock(tx, &merchant_id, &variant_id, stock)),
-        )
-    }
-
-    fn set_prices(
-        &self,
-        merchant_id: String,
-        variant_id: String,
-        update: PricesUpdate,
-    ) -> StoreFuture<'_, MerchantVariant> {
-        Box::pin(self.write(move |tx| {
-            rules::catalog::set_prices(tx, &merchant_id, &variant_id, update.prices)
-        }))
-    }
-}
-
-impl AdminStore for PgStore {
-    fn ping(&self) -> StoreFuture<'_, ()> {
-        Box::pin(self.read(|tx| {
+    fn ping_database(&self) -> impl Future<Output = Result<(), StoreError>> + Send + '_ {
+        self.run(Mode::Read, |tx| {
             tx.query_one("SELECT last FROM op_sequence WHERE id = 1", &[])?;
             Ok(())
-        }))
-    }
-
-    fn create_merchant_account(
-        &self,
-        name: String,
-        kind: MerchantKind,
-        key_hash: [u8; 32],
-        key_prefix: String,
-    ) -> StoreFuture<'_, MerchantAccount> {
-        let now = self.clock.now();
-        Box::pin(self.write(move |tx| {
-            rules::catalog::create_merchant_account(tx, &name, kind, &key_hash, &key_prefix, now)
-        }))
-    }
-
-    fn list_merchant_accounts(&self) -> StoreFuture<'_, Vec<MerchantAccount>> {
-        Box::pin(self.read(|tx| rules::catalog::list_merchant_accounts(tx)))
-    }
-
-    fn rotate_key(
-        &self,
-        merchant_id: String,
-        key_hash: [u8; 32],
-        key_prefix: String,
-    ) -> StoreFuture<'_, MerchantAccount> {
-        Box::pin(
-            self.write(move |tx| {
-                rules::catalog::rotate_key(tx, &merchant_id, &key_hash, &key_prefix)
-            }),
-        )
-    }
-
-    fn seed(&self, ops: Vec<CatalogOp>) -> StoreFuture<'_, bool> {
-        let now = self.clock.now();
-        Box::pin(self.write(move |tx| rules::catalog::seed(tx, &ops, now)))
-    }
-
-    fn ensure_categories(&self, categories: Vec<Category>) -> StoreFuture<'_, ()> {
-        Box::pin(self.write(move |tx| rules::catalog::ensure_categories(tx, &categories)))
-    }
-
-    fn compact(&self, keep_ops: u64) -> StoreFuture<'_, CompactReport> {
-        Box::pin(self.write(move |tx| rules::oplog::compact(tx, keep_ops)))
+        })
     }
 }

@@ -1,6 +1,7 @@
-//! The SQLite backend: the embedded default. It implements every capability trait of
-//! [`crate::store`] by running the shared rules ([`crate::store::rules`]) over [`SqlTx`], its
-//! implementation of the rules' transaction contexts (one file per domain: `catalog.rs`,
+//! The SQLite backend: the embedded default. It implements [`Backend`] — how a rule runs in a
+//! transaction here — so every capability trait of [`crate::store`] comes from
+//! [`crate::store::backend`], and the shared rules ([`crate::store::rules`]) run over [`SqlTx`],
+//! its implementation of the rules' transaction contexts (one file per domain: `catalog.rs`,
 //! `oplog.rs`, `sync.rs`, `identity.rs`).
 //!
 //! * Schema: `server/migrations/*.sql`, applied in order by `PRAGMA user_version`.
@@ -28,18 +29,14 @@ mod writer;
 
 pub use writer::WriterStats;
 
-use crate::store::rules::{self, LockKey, Transaction};
+use crate::store::rules::{LockKey, Transaction};
 use crate::store::*;
 use rusqlite::types::{FromSqlError, FromSqlResult, ValueRef};
 use rusqlite::{Connection, OpenFlags, OptionalExtension, Params, Row};
+use std::future::Future;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use tokio::sync::Semaphore;
-use warung_core::protocol::{
-    CatalogOp, Category, DeviceRegistration, Intent, Merchant, MerchantAccount, MerchantKind,
-    MerchantProduct, MerchantProfile, MerchantVariant, PricesUpdate, ProductInput, ProductList,
-    RegisterDevice, VariantInput,
-};
 use writer::Writer;
 
 /// The migrations, in order; migration `i` brings the schema to `user_version = i + 1`.
@@ -62,7 +59,7 @@ fn db_error(e: rusqlite::Error) -> StoreError {
 
 /// The rules' transaction contexts on one SQLite connection: the writer's (inside its
 /// savepoint) or a pooled reader's (inside a read transaction).
-pub(crate) struct SqlTx<'c> {
+pub struct SqlTx<'c> {
     conn: &'c Connection,
 }
 
@@ -216,7 +213,7 @@ impl SqliteStore {
 
     /// Runs `f` as one job of the writer (one savepoint of a group transaction) and returns
     /// its result after the commit.
-    async fn write<T, F>(&self, f: F) -> Result<T, StoreError>
+    async fn write_job<T, F>(&self, f: F) -> Result<T, StoreError>
     where
         T: Send + 'static,
         F: FnOnce(&mut SqlTx<'_>) -> Result<T, StoreError> + Send + 'static,
@@ -225,7 +222,7 @@ impl SqliteStore {
     }
 
     /// Runs `f` on a pooled read connection inside a read transaction, off the async runtime.
-    async fn read<T, F>(&self, f: F) -> Result<T, StoreError>
+    async fn read_snapshot<T, F>(&self, f: F) -> Result<T, StoreError>
     where
         T: Send + 'static,
         F: FnOnce(&mut SqlTx<'_>) -> Result<T, StoreError> + Send + 'static,
@@ -265,208 +262,32 @@ fn poisoned<T>(_: T) -> StoreError {
     StoreError::Internal("the read pool lock is poisoned".into())
 }
 
-impl SyncStore for SqliteStore {
-    fn pull(
-        &self,
-        bucket: BucketKey,
-        after: u64,
-        client_horizon: u64,
-        limit: u32,
-    ) -> StoreFuture<'_, RawPage> {
-        let name = bucket.storage_name();
-        Box::pin(self.read(move |tx| rules::oplog::page(tx, &name, after, client_horizon, limit)))
+impl Backend for SqliteStore {
+    type Tx<'t> = SqlTx<'t>;
+
+    fn clock(&self) -> &crate::clock::Clock {
+        &self.clock
     }
 
-    fn register_device(
-        &self,
-        request: RegisterDevice,
-        token_hash: [u8; 32],
-    ) -> StoreFuture<'_, DeviceRegistration> {
-        let now = self.clock.now();
-        Box::pin(self.write(move |tx| rules::sync::register_device(tx, request, &token_hash, now)))
+    fn write<T, F>(&self, f: F) -> impl Future<Output = Result<T, StoreError>> + Send + '_
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut SqlTx<'_>) -> Result<T, StoreError> + Send + 'static,
+    {
+        self.write_job(f)
     }
 
-    fn device_by_token(&self, token_hash: [u8; 32]) -> StoreFuture<'_, Option<AuthDevice>> {
-        Box::pin(self.read(move |tx| rules::sync::device_by_token(tx, &token_hash)))
+    fn read<T, F>(&self, f: F) -> impl Future<Output = Result<T, StoreError>> + Send + '_
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut SqlTx<'_>) -> Result<T, StoreError> + Send + 'static,
+    {
+        self.read_snapshot(f)
     }
 
-    fn apply_intents(
-        &self,
-        device_id: String,
-        batch: Vec<Intent>,
-    ) -> StoreFuture<'_, IntentBatchOutcome> {
-        let now = self.clock.now();
-        Box::pin(self.write(move |tx| rules::sync::apply_batch(tx, &device_id, batch, now)))
-    }
-}
-
-impl MerchantStore for SqliteStore {
-    fn merchant_by_key(&self, key_hash: [u8; 32]) -> StoreFuture<'_, Option<String>> {
-        Box::pin(self.read(move |tx| rules::catalog::merchant_by_key(tx, &key_hash)))
-    }
-
-    fn merchant(&self, merchant_id: String) -> StoreFuture<'_, Merchant> {
-        Box::pin(self.read(move |tx| rules::catalog::merchant(tx, &merchant_id)))
-    }
-
-    fn update_merchant(
-        &self,
-        merchant_id: String,
-        profile: MerchantProfile,
-    ) -> StoreFuture<'_, Merchant> {
-        Box::pin(self.write(move |tx| rules::catalog::update_merchant(tx, &merchant_id, profile)))
-    }
-
-    fn categories(&self) -> StoreFuture<'_, Vec<Category>> {
-        Box::pin(self.read(|tx| rules::catalog::categories(tx)))
-    }
-
-    fn list_products(
-        &self,
-        merchant_id: String,
-        after: Option<String>,
-        limit: u32,
-    ) -> StoreFuture<'_, ProductList> {
-        Box::pin(self.read(move |tx| {
-            rules::catalog::list_products(tx, &merchant_id, after.as_deref(), limit)
-        }))
-    }
-
-    fn product(&self, merchant_id: String, product_id: String) -> StoreFuture<'_, MerchantProduct> {
-        Box::pin(self.read(move |tx| rules::catalog::product(tx, &merchant_id, &product_id)))
-    }
-
-    fn create_product(
-        &self,
-        merchant_id: String,
-        input: ProductInput,
-    ) -> StoreFuture<'_, MerchantProduct> {
-        let now = self.clock.now();
-        Box::pin(self.write(move |tx| rules::catalog::create_product(tx, &merchant_id, input, now)))
-    }
-
-    fn update_product(
-        &self,
-        merchant_id: String,
-        product_id: String,
-        input: ProductInput,
-    ) -> StoreFuture<'_, MerchantProduct> {
-        let now = self.clock.now();
-        Box::pin(self.write(move |tx| {
-            rules::catalog::update_product(tx, &merchant_id, &product_id, input, now)
-        }))
-    }
-
-    fn delete_product(&self, merchant_id: String, product_id: String) -> StoreFuture<'_, ()> {
-        Box::pin(
-            self.write(move |tx| rules::catalog::delete_product(tx, &merchant_id, &product_id)),
-        )
-    }
-
-    fn create_variant(
-        &self,
-        merchant_id: String,
-        product_id: String,
-        input: VariantInput,
-    ) -> StoreFuture<'_, MerchantVariant> {
-        Box::pin(
-            self.write(move |tx| {
-                rules::catalog::create_variant(tx, &merchant_id, &product_id, input)
-            }),
-        )
-    }
-
-    fn update_variant(
-        &self,
-        merchant_id: String,
-        variant_id: String,
-        input: VariantInput,
-    ) -> StoreFuture<'_, MerchantVariant> {
-        Box::pin(
-            self.write(move |tx| {
-                rules::catalog::update_variant(tx, &merchant_id, &variant_id, input)
-            }),
-        )
-    }
-
-    fn delete_variant(&self, merchant_id: String, variant_id: String) -> StoreFuture<'_, ()> {
-        Box::pin(
-            self.write(move |tx| rules::catalog::delete_variant(tx, &merchant_id, &variant_id)),
-        )
-    }
-
-    fn set_stock(
-        &self,
-        merchant_id: String,
-        variant_id: String,
-        stock: u32,
-    ) -> StoreFuture<'_, MerchantVariant> {
-        Box::pin(
-            self.write(move |tx| rules::catalog::set_stock(tx, &merchant_id, &variant_id, stock)),
-        )
-    }
-
-    fn set_prices(
-        &self,
-        merchant_id: String,
-        variant_id: String,
-        update: PricesUpdate,
-    ) -> StoreFuture<'_, MerchantVariant> {
-        Box::pin(self.write(move |tx| {
-            rules::catalog::set_prices(tx, &merchant_id, &variant_id, update.prices)
-        }))
-    }
-}
-
-impl AdminStore for SqliteStore {
-    fn ping(&self) -> StoreFuture<'_, ()> {
-        Box::pin(
-            self.read(|tx| {
-                tx.run(|c| c.query_row("SELECT count(*) FROM op_sequence", [], |_| Ok(())))
-            }),
-        )
-    }
-
-    fn create_merchant_account(
-        &self,
-        name: String,
-        kind: MerchantKind,
-        key_hash: [u8; 32],
-        key_prefix: String,
-    ) -> StoreFuture<'_, MerchantAccount> {
-        let now = self.clock.now();
-        Box::pin(self.write(move |tx| {
-            rules::catalog::create_merchant_account(tx, &name, kind, &key_hash, &key_prefix, now)
-        }))
-    }
-
-    fn list_merchant_accounts(&self) -> StoreFuture<'_, Vec<MerchantAccount>> {
-        Box::pin(self.read(|tx| rules::catalog::list_merchant_accounts(tx)))
-    }
-
-    fn rotate_key(
-        &self,
-        merchant_id: String,
-        key_hash: [u8; 32],
-        key_prefix: String,
-    ) -> StoreFuture<'_, MerchantAccount> {
-        Box::pin(
-            self.write(move |tx| {
-                rules::catalog::rotate_key(tx, &merchant_id, &key_hash, &key_prefix)
-            }),
-        )
-    }
-
-    fn seed(&self, ops: Vec<CatalogOp>) -> StoreFuture<'_, bool> {
-        let now = self.clock.now();
-        Box::pin(self.write(move |tx| rules::catalog::seed(tx, &ops, now)))
-    }
-
-    fn ensure_categories(&self, categories: Vec<Category>) -> StoreFuture<'_, ()> {
-        Box::pin(self.write(move |tx| rules::catalog::ensure_categories(tx, &categories)))
-    }
-
-    fn compact(&self, keep_ops: u64) -> StoreFuture<'_, CompactReport> {
-        Box::pin(self.write(move |tx| rules::oplog::compact(tx, keep_ops)))
+    fn ping_database(&self) -> impl Future<Output = Result<(), StoreError>> + Send + '_ {
+        self.read_snapshot(|tx| {
+            tx.run(|c| c.query_row("SELECT count(*) FROM op_sequence", [], |_| Ok(())))
+        })
     }
 }
