@@ -1,28 +1,47 @@
-//! Sync benchmark, over real HTTP on loopback against a real `warung-server` process:
+//! Sync benchmark, over real HTTP on loopback against real `warung-server` processes, once per
+//! backend in the same run:
+//!
+//! * SQLite: one server process on a data directory;
+//! * PostgreSQL: three server processes on one database (a fresh schema of its own, dropped
+//!   afterwards), when `WARUNG_BENCH_DATABASE_URL` or `WARUNG_TEST_DATABASE_URL` names one
+//!   (`tests/run --bench sync` starts a private cluster for it); otherwise skipped.
+//!
+//! On each:
 //!
 //! * initial sync of a synthetic catalog (default 100,000 products) into a fresh core store
-//!   through the core's sync client (target ≥ 50,000 products/s);
+//!   through the core's sync client, from the first process (target ≥ 50,000 products/s);
 //! * bytes on the wire per product (gzip, as the client asks for it);
-//! * a 1,000-op delta (merchant price changes) pulled and applied by that phone (target ≤ 20 ms);
-//! * intents applied per second from 50 concurrent devices.
+//! * a 1,000-op delta (merchant price changes, spread over the processes) pulled and applied
+//!   by that phone (target ≤ 20 ms);
+//! * intents applied per second from 50 concurrent devices, spread over the processes.
+//!
+//! Both backends are seeded the same way: in-process through [`warung_server::Admin::seed`].
 //!
 //! `cargo bench -p warung-server --bench sync` (WARUNG_BENCH_PRODUCTS=… for another size).
-//! The last line is the machine-readable summary. Without `--bench` (as `cargo test
-//! --all-targets` runs it) it is a smoke run on 2,000 products.
+//! The last two lines are the machine-readable summary, `sync: backend=sqlite processes=1 …`
+//! and `sync: backend=postgres processes=3 …` (or `sync: backend=postgres skipped …`).
+//! Without `--bench` (as `cargo test --all-targets` runs it) it is a smoke run on 2,000
+//! products, on PostgreSQL too only when a database URL is set.
 
 use serde_json::json;
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::Instant;
-use warung_core::protocol::{CatalogAction, Entity, Page, Price, PricesUpdate, page_checksum};
+use warung_core::protocol::{
+    CatalogAction, CatalogOp, Entity, Page, Price, PricesUpdate, page_checksum,
+};
 use warung_core::sync::{CancelFlag, SyncClient, SyncConfig};
+use warung_server::store::postgres::connect::{PgOptions, is_postgres_url, pool};
 
 const DEVICES: usize = 50;
 const INTENTS_PER_DEVICE: u64 = 200;
 const INTENT_BATCH: u64 = 50;
 const DELTA_OPS: usize = 1000;
+/// Server processes sharing the PostgreSQL database.
+const PG_PROCESSES: usize = 3;
 
 fn main() {
     // `cargo bench` passes --bench; `cargo test --all-targets` runs this as a quick smoke test.
@@ -35,38 +54,173 @@ fn main() {
         .enable_all()
         .build()
         .unwrap();
-    rt.block_on(run(products));
+    let catalog = Catalog::new(products);
+    let mut summary = vec![rt.block_on(run(&catalog, None))];
+    summary.push(match postgres_url() {
+        Some(url) => rt.block_on(async {
+            let schema = BenchSchema::create(&url).await;
+            let line = run(&catalog, Some(&schema.url)).await;
+            schema.drop_schema().await;
+            line
+        }),
+        None => "sync: backend=postgres skipped (set WARUNG_TEST_DATABASE_URL or run tests/run --bench sync)".to_owned(),
+    });
+    for line in summary {
+        println!("{line}");
+    }
 }
 
-async fn run(products: usize) {
-    let dir = tempfile::tempdir().unwrap();
-    let data = dir.path().join("server");
+/// The PostgreSQL database to benchmark on, if any.
+fn postgres_url() -> Option<String> {
+    ["WARUNG_BENCH_DATABASE_URL", "WARUNG_TEST_DATABASE_URL"]
+        .into_iter()
+        .filter_map(|var| std::env::var(var).ok())
+        .map(|url| url.trim().to_owned())
+        .find(|url| is_postgres_url(url))
+}
 
-    // Seed the server's database in-process, then serve it from the real binary.
-    let t = Instant::now();
-    let ops: Vec<_> = warung_core::synth::synthetic_ops(products, 7).collect();
-    let mut delta_targets: Vec<(String, String, Price)> = Vec::new(); // (merchant, variant, price)
-    let mut product_merchant: HashMap<String, String> = HashMap::new();
-    for op in &ops {
-        if let CatalogAction::Put { entity } = &op.action {
-            match entity {
-                Entity::Product(p) => {
-                    product_merchant.insert(p.id.clone(), p.merchant_id.clone());
-                }
-                Entity::Variant(v) if delta_targets.len() < DELTA_OPS => {
-                    let merchant = product_merchant[&v.product_id].clone();
-                    delta_targets.push((merchant, v.id.clone(), v.prices[0].clone()));
-                }
-                _ => {}
-            }
+/// A fresh schema in the benchmark's PostgreSQL database, and a URL whose connections use it,
+/// so the seed finds an empty database and a shared one is left as it was.
+struct BenchSchema {
+    base: String,
+    name: String,
+    url: String,
+}
+
+impl BenchSchema {
+    async fn create(base: &str) -> BenchSchema {
+        let name = format!("warung_bench_{}", uuid::Uuid::now_v7().simple());
+        Self::execute(base, &format!("CREATE SCHEMA {name}")).await;
+        let sep = if base.contains('?') { '&' } else { '?' };
+        BenchSchema {
+            base: base.to_owned(),
+            url: format!("{base}{sep}options=-csearch_path%3D{name}"),
+            name,
         }
     }
-    let n_ops = ops.len();
-    let config = warung_server::Config::new(&data);
+
+    async fn drop_schema(self) {
+        Self::execute(&self.base, &format!("DROP SCHEMA {} CASCADE", self.name)).await;
+    }
+
+    async fn execute(url: &str, sql: &str) {
+        let mut options = PgOptions::new(url);
+        options.pool_size = 1;
+        let client = pool(&options)
+            .unwrap()
+            .get()
+            .await
+            .unwrap_or_else(|e| panic!("PostgreSQL {url}: {e}"));
+        client
+            .batch_execute(sql)
+            .await
+            .unwrap_or_else(|e| panic!("{sql}: {e}"));
+    }
+}
+
+/// The synthetic catalog, and the variants the delta reprices (merchant, variant, price).
+struct Catalog {
+    products: usize,
+    ops: Vec<CatalogOp>,
+    delta_targets: Vec<(String, String, Price)>,
+}
+
+impl Catalog {
+    fn new(products: usize) -> Catalog {
+        let ops: Vec<_> = warung_core::synth::synthetic_ops(products, 7).collect();
+        let mut delta_targets = Vec::new();
+        let mut product_merchant: HashMap<String, String> = HashMap::new();
+        for op in &ops {
+            if let CatalogAction::Put { entity } = &op.action {
+                match entity {
+                    Entity::Product(p) => {
+                        product_merchant.insert(p.id.clone(), p.merchant_id.clone());
+                    }
+                    Entity::Variant(v) if delta_targets.len() < DELTA_OPS => {
+                        let merchant = product_merchant[&v.product_id].clone();
+                        delta_targets.push((merchant, v.id.clone(), v.prices[0].clone()));
+                    }
+                    _ => {}
+                }
+            }
+        }
+        Catalog {
+            products,
+            ops,
+            delta_targets,
+        }
+    }
+}
+
+/// Server processes, killed on drop (a failed run leaves none behind).
+struct Servers(Vec<Child>);
+
+impl Drop for Servers {
+    fn drop(&mut self) {
+        for child in &mut self.0 {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+/// Starts `n` `warung-server` processes on `data` (SQLite) or on `database` (PostgreSQL);
+/// returns them and their base URLs.
+fn start_servers(data: &Path, database: Option<&str>, n: usize) -> (Servers, Vec<String>) {
+    let mut servers = Servers(Vec::new());
+    for _ in 0..n {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_warung-server"));
+        cmd.args(["--listen", "127.0.0.1:0", "--compact-every", "0"])
+            .arg("--data-dir")
+            .arg(data)
+            .env_remove("WARUNG_DATABASE_URL")
+            .env("WARUNG_LOG", "error")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit());
+        if let Some(url) = database {
+            cmd.arg("--database").arg(url);
+        }
+        servers.0.push(cmd.spawn().unwrap());
+    }
+    let urls = servers
+        .0
+        .iter_mut()
+        .map(|child| {
+            let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+            loop {
+                let line = lines.next().expect("server exited").unwrap();
+                if let Some(u) = line.strip_prefix("listening on ") {
+                    break u.to_string();
+                }
+            }
+        })
+        .collect();
+    (servers, urls)
+}
+
+/// The whole benchmark on one backend (`database`: `None` for SQLite, or a PostgreSQL URL);
+/// returns its summary line.
+async fn run(catalog: &Catalog, database: Option<&str>) -> String {
+    let (backend, processes) = match database {
+        None => ("sqlite", 1),
+        Some(_) => ("postgres", PG_PROCESSES),
+    };
+    let products = catalog.products;
+    let delta_targets = &catalog.delta_targets;
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("server");
+    println!("--- backend={backend} processes={processes}");
+
+    // Seed the server's database in-process (the same code path on either backend), then
+    // serve it from the real binary.
+    let t = Instant::now();
+    let n_ops = catalog.ops.len();
+    let mut config = warung_server::Config::new(&data);
+    config.database_url = database.map(str::to_owned);
     let admin = warung_server::Admin::open(&config).await.unwrap();
-    assert!(admin.seed(ops).await.unwrap());
+    assert!(admin.seed(catalog.ops.clone()).await.unwrap());
     let mut keys = HashMap::new();
-    for (merchant, _, _) in &delta_targets {
+    for (merchant, _, _) in delta_targets {
         if !keys.contains_key(merchant) {
             let (_, key) = admin.rotate_key(merchant).await.unwrap();
             keys.insert(merchant.clone(), key);
@@ -78,26 +232,8 @@ async fn run(products: usize) {
         t.elapsed()
     );
 
-    let mut server = Command::new(env!("CARGO_BIN_EXE_warung-server"))
-        .args([
-            "--listen",
-            "127.0.0.1:0",
-            "--compact-every",
-            "0",
-            "--data-dir",
-        ])
-        .arg(&data)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(server.stdout.take().unwrap()).lines();
-    let url = loop {
-        let line = lines.next().expect("server exited").unwrap();
-        if let Some(u) = line.strip_prefix("listening on ") {
-            break u.to_string();
-        }
-    };
+    let (servers, urls) = start_servers(&data, database, processes);
+    let url = urls[0].clone();
 
     // Initial sync into a fresh store, through the same client the apps use.
     let phone_dir = dir.path().join("phone");
@@ -160,13 +296,14 @@ async fn run(products: usize) {
         json_bytes as f64 / 1e6
     );
 
-    // A 1,000-op delta: merchants change 1,000 prices; the phone pulls and applies them.
+    // A 1,000-op delta: merchants change 1,000 prices (8 writers, spread over the
+    // processes); the phone pulls and applies them.
     let http = reqwest::Client::new();
     let t = Instant::now();
     let mut tasks = Vec::new();
-    for chunk in delta_targets.chunks(DELTA_OPS / 8) {
+    for (i, chunk) in delta_targets.chunks(DELTA_OPS / 8).enumerate() {
         let chunk = chunk.to_vec();
-        let (http, url, keys) = (http.clone(), url.clone(), keys.clone());
+        let (http, url, keys) = (http.clone(), urls[i % urls.len()].clone(), keys.clone());
         tasks.push(tokio::spawn(async move {
             for (merchant, variant, price) in chunk {
                 let amount = price
@@ -208,12 +345,12 @@ async fn run(products: usize) {
         report.catalog_ops
     );
 
-    // Intents from 50 concurrent devices.
+    // Intents from 50 concurrent devices, the i-th on process i mod n.
     let variant = delta_targets[0].1.clone();
     let t = Instant::now();
     let mut tasks = Vec::new();
-    for _ in 0..DEVICES {
-        let (http, url, variant) = (http.clone(), url.clone(), variant.clone());
+    for d in 0..DEVICES {
+        let (http, url, variant) = (http.clone(), urls[d % urls.len()].clone(), variant.clone());
         tasks.push(tokio::spawn(async move {
             let id = uuid::Uuid::now_v7().to_string();
             let reg: serde_json::Value = http
@@ -259,16 +396,15 @@ async fn run(products: usize) {
     let total = DEVICES as u64 * INTENTS_PER_DEVICE;
     let intents_per_s = total as f64 / intents_s;
     println!(
-        "intents: {total} from {DEVICES} devices in batches of {INTENT_BATCH}: {intents_s:.2}s"
+        "intents: {total} from {DEVICES} devices in batches of {INTENT_BATCH} over {processes} process(es): {intents_s:.2}s"
     );
 
-    let _ = server.kill();
-    let _ = server.wait();
-    println!(
-        "sync: products={products} initial_sync_s={initial_s:.2} products_per_s={:.0} bytes_per_product={:.0} delta_1k_apply_ms={delta_ms:.1} intents_per_s={intents_per_s:.0}",
+    drop(servers);
+    format!(
+        "sync: backend={backend} processes={processes} products={products} initial_sync_s={initial_s:.2} products_per_s={:.0} bytes_per_product={:.0} delta_1k_apply_ms={delta_ms:.1} intents_per_s={intents_per_s:.0}",
         products as f64 / initial_s,
         wire_bytes as f64 / products as f64
-    );
+    )
 }
 
 fn gunzip(bytes: &[u8]) -> String {
