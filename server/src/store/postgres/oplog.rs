@@ -16,11 +16,11 @@ fn bucket_state(head: i64, horizon: i64) -> BucketState {
 }
 
 impl OpLogTx for PgTx<'_> {
-    fn next_op_id(&mut self) -> Result<u64, StoreError> {
+    fn next_op_ids(&mut self, n: u64) -> Result<u64, StoreError> {
         let id: i64 = self
             .query_one(
-                "UPDATE op_sequence SET last = last + 1 WHERE id = 1 RETURNING last",
-                &[],
+                "UPDATE op_sequence SET last = last + $1 WHERE id = 1 RETURNING last",
+                &[&big(n)],
             )?
             .get(0);
         Ok(id as u64)

@@ -546,6 +546,7 @@ pub fn seed(
         return Ok(false);
     }
     let created_at = rfc3339(now);
+    let mut published = Vec::with_capacity(ops.len());
     for op in ops {
         let CatalogAction::Put { entity } = &op.action else {
             continue;
@@ -565,12 +566,14 @@ pub fn seed(
                 let mut v = v.clone();
                 v.code = v.code.to_uppercase();
                 tx.insert_voucher(&v.code, &serde_json::to_string(&v)?)?;
-                oplog::put(tx, &Entity::Voucher(v))?;
+                published.push(Entity::Voucher(v));
                 continue;
             }
         }
-        oplog::put(tx, entity)?;
+        published.push(entity.clone());
     }
+    // One block of op ids and one head update for the whole seed (see `oplog::put_all`).
+    oplog::put_all(tx, &published)?;
     Ok(true)
 }
 

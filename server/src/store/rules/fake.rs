@@ -117,8 +117,8 @@ impl Transaction for Fake {
 }
 
 impl OpLogTx for Fake {
-    fn next_op_id(&mut self) -> Result<u64, StoreError> {
-        self.sequence += 1;
+    fn next_op_ids(&mut self, n: u64) -> Result<u64, StoreError> {
+        self.sequence += n;
         Ok(self.sequence)
     }
     fn delete_entity_op(&mut self, b: &str, k: &str, e: &str) -> Result<(), StoreError> {

@@ -55,9 +55,14 @@ pub struct BucketState {
 /// The op log's primitives, inside the caller's transaction. Op ids are stored as signed
 /// 64-bit integers (both backends): cursors above `i64::MAX` are clamped by the rules.
 pub trait OpLogTx: Transaction {
-    /// Increments the one sequence row and returns the new value, holding that row's write
-    /// lock until the transaction ends (see the module docs: this is what orders visibility).
-    fn next_op_id(&mut self) -> Result<u64, StoreError>;
+    /// Advances the one sequence row by `n` (≥ 1) and returns the new value, the last of the
+    /// `n` ids reserved, holding that row's write lock until the transaction ends (see the
+    /// module docs: this is what orders visibility).
+    fn next_op_ids(&mut self, n: u64) -> Result<u64, StoreError>;
+    /// One op id ([`OpLogTx::next_op_ids`] of 1).
+    fn next_op_id(&mut self) -> Result<u64, StoreError> {
+        self.next_op_ids(1)
+    }
     /// Deletes the op of `(bucket, kind, entity_id)`, if any.
     fn delete_entity_op(
         &mut self,
@@ -90,7 +95,8 @@ pub trait OpLogTx: Transaction {
     fn raise_horizon(&mut self, bucket: &str, horizon: u64) -> Result<(), StoreError>;
 }
 
-fn append(
+/// Stores an op in place of the entity's previous one (the bucket's head is the caller's).
+fn store_op(
     tx: &mut (impl OpLogTx + ?Sized),
     op_id: u64,
     bucket: &str,
@@ -108,7 +114,19 @@ fn append(
         tombstone,
         json,
         checksum: op_checksum(json.as_bytes()),
-    })?;
+    })
+}
+
+fn append(
+    tx: &mut (impl OpLogTx + ?Sized),
+    op_id: u64,
+    bucket: &str,
+    kind: &str,
+    entity_id: &str,
+    tombstone: bool,
+    json: &str,
+) -> Result<(), StoreError> {
+    store_op(tx, op_id, bucket, kind, entity_id, tombstone, json)?;
     tx.set_head(bucket, op_id)
 }
 
@@ -137,6 +155,37 @@ pub fn put(tx: &mut (impl OpLogTx + ?Sized), entity: &Entity) -> Result<u64, Sto
     let kind = kind_str(entity.kind());
     append(tx, op_id, CATALOG, kind, entity.id(), false, &json)?;
     Ok(op_id)
+}
+
+/// Publishes PUTs of many entities at once (seeding a catalog), in the caller's transaction:
+/// each op is what [`put`] would publish, in order, but the ids come as one block from the
+/// sequence and the bucket's head is set once. One update of the sequence and bucket rows per
+/// op would leave PostgreSQL, inside one long transaction, a growing chain of versions of
+/// those two rows to walk at every update (a 100,000-product seed took 36 minutes).
+pub fn put_all(tx: &mut (impl OpLogTx + ?Sized), entities: &[Entity]) -> Result<(), StoreError> {
+    let Some(n) = u64::try_from(entities.len()).ok().filter(|n| *n > 0) else {
+        return Ok(());
+    };
+    let last = tx.next_op_ids(n)?;
+    for (op_id, entity) in (last + 1 - n..).zip(entities) {
+        let op = CatalogOp {
+            op_id,
+            action: CatalogAction::Put {
+                entity: entity.clone(),
+            },
+        };
+        let json = serde_json::to_string(&op)?;
+        store_op(
+            tx,
+            op_id,
+            CATALOG,
+            kind_str(entity.kind()),
+            entity.id(),
+            false,
+            &json,
+        )?;
+    }
+    tx.set_head(CATALOG, last)
 }
 
 /// Publishes a REMOVE (tombstone) of an entity to the catalog bucket, in the caller's
@@ -287,6 +336,29 @@ mod tests {
             .iter()
             .fold(0u32, |s, o| s.wrapping_add(op_checksum(o.get().as_bytes())));
         assert_eq!(page.checksum, sum);
+    }
+
+    #[test]
+    fn put_all_publishes_what_put_would_with_one_id_block_and_one_head_update() {
+        let entities: Vec<Entity> = ["a", "b", "c"].into_iter().map(category).collect();
+        let mut one_by_one = Fake::default();
+        put(&mut one_by_one, &category("x")).unwrap();
+        for e in &entities {
+            put(&mut one_by_one, e).unwrap();
+        }
+        let mut batched = Fake::default();
+        put(&mut batched, &category("x")).unwrap();
+        put_all(&mut batched, &entities).unwrap();
+        put_all(&mut batched, &[]).unwrap();
+        let served = |tx: &mut Fake| {
+            let p = page(tx, CATALOG, 0, 0, 10).unwrap();
+            let ops: Vec<String> = p.ops.iter().map(|o| o.get().to_owned()).collect();
+            (ops, p.head, p.checksum)
+        };
+        assert_eq!(served(&mut batched), served(&mut one_by_one));
+        assert_eq!(served(&mut batched).1, 4);
+        // The next single op continues after the block.
+        assert_eq!(put(&mut batched, &category("y")).unwrap(), 5);
     }
 
     #[test]

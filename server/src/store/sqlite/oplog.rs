@@ -13,10 +13,10 @@ fn sql_id(id: u64) -> i64 {
 }
 
 impl OpLogTx for SqlTx<'_> {
-    fn next_op_id(&mut self) -> Result<u64, StoreError> {
+    fn next_op_ids(&mut self, n: u64) -> Result<u64, StoreError> {
         let id: i64 = self.run(|c| {
-            c.prepare_cached("UPDATE op_sequence SET last = last + 1 WHERE id = 1 RETURNING last")?
-                .query_row([], |r| r.get(0))
+            c.prepare_cached("UPDATE op_sequence SET last = last + ?1 WHERE id = 1 RETURNING last")?
+                .query_row([sql_id(n)], |r| r.get(0))
         })?;
         Ok(id as u64)
     }
