@@ -206,9 +206,23 @@ impl Srv {
         body: Option<&Value>,
         sig: Option<&Sig>,
     ) -> Resp {
+        self.signed_raw_to(&self.url, method, path, token, body, sig)
+            .await
+    }
+
+    /// [`Srv::signed_raw`] to another server process on the same database (`base`: its URL).
+    pub async fn signed_raw_to(
+        &self,
+        base: &str,
+        method: &str,
+        path: &str,
+        token: &str,
+        body: Option<&Value>,
+        sig: Option<&Sig>,
+    ) -> Resp {
         let mut req = self
             .http
-            .request(method.parse().unwrap(), format!("{}{path}", self.url))
+            .request(method.parse().unwrap(), format!("{base}{path}"))
             .bearer_auth(token);
         if let Some(b) = body {
             req = req
@@ -245,33 +259,13 @@ impl Srv {
             self.now(),
             &nonce(),
         );
-        let req = self
-            .http
-            .request(method.parse().unwrap(), format!("{base}{path}"))
-            .bearer_auth(&p.access)
-            .header("content-type", "application/json")
-            .header("x-warung-device", &sig.device)
-            .header("x-warung-timestamp", sig.timestamp.to_string())
-            .header("x-warung-nonce", &sig.nonce)
-            .header("x-warung-signature", &sig.signature)
-            .body(body.map(|b| b.to_string()).unwrap_or_default());
-        self.send(req).await
+        self.signed_raw_to(base, method, path, &p.access, body.as_ref(), Some(&sig))
+            .await
     }
 
     /// A correctly signed request by the phone's key.
     pub async fn signed(&self, p: &Phone, method: &str, path: &str, body: Option<Value>) -> Resp {
-        let bytes = body.as_ref().map(|b| b.to_string()).unwrap_or_default();
-        let sig = sign(
-            &p.key,
-            &p.device_id,
-            method,
-            path,
-            bytes.as_bytes(),
-            self.now(),
-            &nonce(),
-        );
-        self.signed_raw(method, path, &p.access, body.as_ref(), Some(&sig))
-            .await
+        self.signed_to(&self.url, p, method, path, body).await
     }
 
     pub async fn request_otp(&self, phone: &str, purpose: &str, device: &str) -> Resp {
