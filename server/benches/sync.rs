@@ -91,10 +91,9 @@ impl BenchSchema {
     async fn create(base: &str) -> BenchSchema {
         let name = format!("warung_bench_{}", uuid::Uuid::now_v7().simple());
         Self::execute(base, &format!("CREATE SCHEMA {name}")).await;
-        let sep = if base.contains('?') { '&' } else { '?' };
         BenchSchema {
             base: base.to_owned(),
-            url: format!("{base}{sep}options=-csearch_path%3D{name}"),
+            url: warung_server::testing::schema_url(base, &name),
             name,
         }
     }

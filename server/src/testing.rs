@@ -54,7 +54,6 @@ pub fn database_url_for(data_dir: &std::path::Path) -> Option<String> {
     })
     .join()
     .expect("creating the test schema");
-    let sep = if url.contains('?') { '&' } else { '?' };
     // Plain TCP on loopback unless the URL asks otherwise: the test cluster also speaks TLS
     // with a private CA, which only the TLS test trusts (with `sslmode=require`).
     let tls = if url.contains("sslmode=") {
@@ -62,5 +61,11 @@ pub fn database_url_for(data_dir: &std::path::Path) -> Option<String> {
     } else {
         "&sslmode=disable"
     };
-    Some(format!("{url}{sep}options=-csearch_path%3D{schema}{tls}"))
+    Some(format!("{}{tls}", schema_url(&url, &schema)))
+}
+
+/// `url` whose connections use `schema` (`options=-csearch_path=…`).
+pub fn schema_url(url: &str, schema: &str) -> String {
+    let sep = if url.contains('?') { '&' } else { '?' };
+    format!("{url}{sep}options=-csearch_path%3D{schema}")
 }
